@@ -8,11 +8,16 @@ compiler, langchain-core's prompt templates), which is the startup cost a benchm
 from __future__ import annotations
 
 import re
+import warnings
 from collections import Counter
 from typing import Any, TypedDict
 
 from langchain_core.prompts import PromptTemplate
-from langgraph.graph import END, START, StateGraph
+
+# langgraph's checkpoint serializer warns at import about a future default of langchain-core's;
+# we use no checkpointer, and the warning would otherwise print once per worker at startup.
+warnings.filterwarnings("ignore", "The default value of `allowed_objects`", Warning)
+from langgraph.graph import END, START, StateGraph  # noqa: E402
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 # Words too common to say anything about a prompt.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +13,6 @@ BACKEND_DIR = Path(__file__).resolve().parent.parent
 # Tests run from backend/ like the image runs from /app; make `src` importable from anywhere.
 if str(BACKEND_DIR) not in sys.path:
     sys.path.insert(0, str(BACKEND_DIR))
-
-# Emitted while conftest imports langgraph, before pytest's own filters are in force.
-warnings.filterwarnings("ignore", "The default value of `allowed_objects`", Warning)
 
 from src.config import Settings  # noqa: E402
 from src.main import create_app  # noqa: E402
