@@ -23,8 +23,13 @@ the offsets of every word so a rule can point at the line of one option:
 from __future__ import annotations
 
 import bisect
+import posixpath
 import re
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rules.model import Dockerfile, Instruction
 
 _NAME_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _RESERVED_PREFIX = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}"})
@@ -466,3 +471,232 @@ class LineIndex:
 
     def line(self, offset: int) -> int:
         return bisect.bisect_right(self._starts, offset)
+
+
+# ------------------------------------------------------------------------------ RUN scripts
+# (added for the image-size and runtime rules: DP201-DP204, DP303)
+
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh"})
+
+
+def shell_c_script(argv: tuple[str, ...] | list[str]) -> str | None:
+    """The script of `sh -c 'script'` / `bash -ec "..."`, or None when argv is not that form."""
+    if not argv or argv[0].rsplit("/", 1)[-1] not in SHELLS:
+        return None
+    i = 1
+    while i < len(argv):
+        opt = argv[i]
+        if not opt.startswith("-") or opt in ("-", "--"):
+            return None
+        if not opt.startswith("--") and "c" in opt[1:]:
+            return argv[i + 1] if i + 1 < len(argv) else None
+        i += 2 if opt in ("-o", "+o") else 1
+    return None
+
+
+def is_windows_shell(shell: tuple[str, ...]) -> bool:
+    """cmd.exe / PowerShell: their scripts are not sh, so sh analysis must not apply."""
+    prog = shell[0].replace("\\", "/").rsplit("/", 1)[-1].lower() if shell else ""
+    return prog.removesuffix(".exe") in ("cmd", "powershell", "pwsh")
+
+
+def run_scripts(df: Dockerfile, instr: Instruction) -> list[str]:
+    """The sh scripts a RUN executes: its command line, and heredoc bodies fed to a shell.
+
+    `RUN <<EOF` and `RUN bash <<EOF` run the body as a script; the body of `RUN cat <<EOF > f`
+    or `RUN python3 <<EOF` is data, not shell. Exec form is taken as the command it names
+    (`sh -c` opened). Windows shells (SHELL ["cmd", "/S", "/C"]) are not analysed.
+    """
+    if instr.keyword != "RUN":
+        return []
+    if instr.json_args is not None:
+        script = shell_c_script(instr.json_args)
+        if script is not None:
+            return [script]
+        return [" ".join(_sh_quote(a) for a in instr.json_args)]
+    if is_windows_shell(df.shell_at(instr)):
+        return []
+    scripts = [instr.value]
+    if instr.heredocs:
+        first = next(iter(commands_of(instr.value)), None)
+        runs_body = first is None or first.program in SHELLS
+        for heredoc in instr.heredocs:
+            body = heredoc.text
+            shebang = body.split("\n", 1)[0] if body.startswith("#!") else ""
+            if shebang and not re.search(r"\b(ba|da|a|z|k)?sh\b", shebang):
+                continue  # `#!/usr/bin/env python3`: a program in another language
+            if runs_body:
+                scripts.append(body)
+    return scripts
+
+
+def _sh_quote(arg: str) -> str:
+    return "'" + arg.replace("'", "'\\''") + "'"
+
+
+def run_commands(df: Dockerfile, instr: Instruction) -> list[Command]:
+    """Every simple command a RUN executes, unwrapped, with `sh -c '...'` opened one level."""
+    out: list[Command] = []
+    for script in run_scripts(df, instr):
+        for cmd in commands_of(script):
+            inner = shell_c_script(cmd.argv)
+            out.extend(commands_of(inner) if inner is not None else [cmd])
+    return out
+
+
+# ------------------------------------------------------------------------------ package managers
+
+
+@dataclass(frozen=True)
+class PackageOp:
+    manager: str  # "apt" (apt-get, apt, aptitude) | "apk" | "yum" (yum, dnf, microdnf) | "pip"
+    action: str  # "install", "remove", "autoremove", "update", "upgrade", "clean", ...
+    packages: tuple[str, ...]  # names, lower case, versions/arch/extras stripped
+    options: tuple[str, ...]
+    virtual: str | None = None  # apk add --virtual NAME
+
+
+_APT_PROGRAMS = frozenset({"apt-get", "apt", "aptitude"})
+_YUM_PROGRAMS = frozenset({"yum", "dnf", "microdnf", "tdnf"})
+_PIP_PROGRAM = re.compile(r"^pip(\d+(\.\d+)?)?$")
+_OP_VALUE_OPTS = {
+    "apt": frozenset({"-o", "-c", "-t", "--option", "--config-file", "--target-release"}),
+    "apk": frozenset(
+        {"-t", "--virtual", "-X", "--repository", "-p", "--root", "--arch", "--cache-dir"}
+        | {"--keys-dir", "--repositories-file"}
+    ),
+    "yum": frozenset({"-x", "--exclude", "--installroot", "-c", "--config", "--releasever"}),
+    "pip": frozenset(
+        {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-t", "--target"}
+        | {"--prefix", "--root", "-i", "--index-url", "--extra-index-url", "-f", "--find-links"}
+        | {"--trusted-host", "--cache-dir", "--src", "--upgrade-strategy", "--platform"}
+        | {"--python-version", "--implementation", "--abi", "--progress-bar", "--log"}
+        | {"--proxy", "--timeout", "--retries", "--exists-action", "-C", "--config-settings"}
+        | {"--global-option", "--no-binary", "--only-binary", "--report", "--python", "--cert"}
+        | {"--client-cert", "-d", "--dest"}
+    ),
+}
+_OP_ACTIONS = {
+    "apt": {
+        "install": "install",
+        "reinstall": "install",
+        "remove": "remove",
+        "purge": "remove",
+        "autoremove": "autoremove",
+        "autopurge": "autoremove",
+        "update": "update",
+        "upgrade": "upgrade",
+        "dist-upgrade": "upgrade",
+        "full-upgrade": "upgrade",
+        "clean": "clean",
+        "autoclean": "clean",
+    },
+    "apk": {"add": "install", "del": "remove", "update": "update", "upgrade": "upgrade"},
+    "yum": {
+        "install": "install",
+        "groupinstall": "install",
+        "reinstall": "install",
+        "remove": "remove",
+        "erase": "remove",
+        "autoremove": "autoremove",
+        "update": "upgrade",
+        "upgrade": "upgrade",
+        "makecache": "update",
+        "clean": "clean",
+    },
+    "pip": {"install": "install", "uninstall": "remove", "download": "download"},
+}
+
+
+def package_op(cmd: Command) -> PackageOp | None:
+    """What a package-manager command does (give it an unwrapped command), or None."""
+    argv = cmd.argv
+    prog = cmd.program
+    if prog in _APT_PROGRAMS:
+        return _package_op("apt", argv[1:])
+    if prog == "apk":
+        return _package_op("apk", argv[1:])
+    if prog in _YUM_PROGRAMS:
+        return _package_op("yum", argv[1:])
+    if _PIP_PROGRAM.match(prog):
+        return _package_op("pip", argv[1:])
+    if prog == "uv" and argv[1:2] == ("pip",):
+        return _package_op("pip", argv[2:])
+    call = python_invocation(cmd)
+    if call is not None and call.kind == "module" and call.target == "pip":
+        return _package_op("pip", tuple(w.text for w in call.args))
+    return None
+
+
+def _package_op(manager: str, words: tuple[str, ...]) -> PackageOp | None:
+    value_opts = _OP_VALUE_OPTS[manager]
+    action = ""
+    packages: list[str] = []
+    options: list[str] = []
+    virtual = None
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word.startswith("-") and word != "-":
+            options.append(word)
+            if word in value_opts and i + 1 < len(words):
+                if manager == "apk" and word in ("-t", "--virtual"):
+                    virtual = words[i + 1]
+                options.append(words[i + 1])
+                i += 1
+        elif not action:
+            action = _OP_ACTIONS[manager].get(word.lower(), word.lower())
+        else:
+            name = _package_name(manager, word)
+            if name:
+                packages.append(name)
+        i += 1
+    if not action:
+        return None
+    return PackageOp(manager, action, tuple(packages), tuple(options), virtual)
+
+
+def _package_name(manager: str, spec: str) -> str:
+    if manager == "pip":
+        if spec.startswith((".", "/", "git+", "http:", "https:", "file:")) or spec.endswith(
+            (".whl", ".tar.gz", ".zip")
+        ):
+            return ""
+        return re.split(r"[\[<>=!~;@ ]", spec, maxsplit=1)[0].lower().replace("_", "-")
+    if manager == "apt":
+        return re.split(r"[=/]", spec, maxsplit=1)[0].split(":", 1)[0].lower()
+    if manager == "apk":
+        return re.split(r"[=<>~]", spec, maxsplit=1)[0].lower()
+    return spec.lower()
+
+
+# ------------------------------------------------------------------------------ paths
+
+
+def workdir_before(df: Dockerfile, instr: Instruction) -> str:
+    """The working directory an instruction runs in: WORKDIRs before it in its lineage."""
+    stage = df.stage_of(instr)
+    cwd = "/"
+    if stage is None:
+        return cwd
+    for i in df.lineage_instructions(stage):
+        if i is instr:
+            break
+        if i.keyword == "WORKDIR" and i.args:
+            cwd = resolve_path(i.args[0], cwd)
+    return cwd
+
+
+def resolve_path(path: str, cwd: str) -> str:
+    """Absolute and normalised (no trailing `/`); `~` is root's home, as in a root RUN."""
+    if path == "~" or path.startswith("~/"):
+        path = "/root" + path[1:]
+    if not path.startswith("/"):
+        path = posixpath.join(cwd or "/", path)
+    norm = posixpath.normpath(path)
+    return "/" + norm.lstrip("/")
+
+
+def is_under(path: str, parent: str) -> bool:
+    """`path` is `parent` or inside it (both absolute and normalised)."""
+    return parent == "/" or path == parent or path.startswith(parent + "/")
