@@ -305,6 +305,8 @@ _LAUNCHERS: dict[str, frozenset[str]] = {
     "setsid": frozenset(),
     "stdbuf": frozenset({"-i", "-o", "-e"}),
     "timeout": frozenset({"-s", "-k", "--signal", "--kill-after"}),
+    # `xargs apt-get install -y < packages.txt` runs apt-get (added for DP101).
+    "xargs": frozenset({"-I", "-n", "-P", "-L", "-d", "-a", "-E", "-s"}),
     "ddtrace-run": frozenset(),
     "opentelemetry-instrument": frozenset(),  # its own options all take a value; see below
 }
@@ -700,3 +702,237 @@ def resolve_path(path: str, cwd: str) -> str:
 def is_under(path: str, parent: str) -> bool:
     """`path` is `parent` or inside it (both absolute and normalised)."""
     return parent == "/" or path == parent or path.startswith(parent + "/")
+
+
+# ------------------------------------------------------------------------------ build caches
+# (added for the build-cache rules DP101-DP106: apt cache mounts, pip/uv/poetry installs)
+
+APT_CACHE = "/var/cache/apt"  # downloaded .debs (archives/) and pkgcache
+APT_STATE = "/var/lib/apt"  # package lists (lists/)
+# apt actions that download packages into /var/cache/apt/archives (package_op's names).
+APT_DOWNLOAD_ACTIONS = frozenset({"install", "upgrade", "build-dep", "satisfy", "safe-upgrade"})
+
+
+def apt_mount_role(target: str) -> str | None:
+    """`cache` or `lists` when a cache mount at `target` holds apt's downloads or its lists.
+
+    A mount at a subfolder (`/var/cache/apt/archives`, `/var/lib/apt/lists`) holds what matters;
+    `/var/cache` covers apt's cache too. `/var/lib` is not accepted: it would hide dpkg's status.
+    """
+    if is_under(target, APT_CACHE) or target == "/var/cache":
+        return "cache"
+    if is_under(target, APT_STATE):
+        return "lists"
+    return None
+
+
+def is_apt_download(cmd: Command) -> bool:
+    op = package_op(cmd)
+    return op is not None and op.manager == "apt" and op.action in APT_DOWNLOAD_ACTIONS
+
+
+def is_apt_update(cmd: Command) -> bool:
+    op = package_op(cmd)
+    return op is not None and op.manager == "apt" and op.action == "update"
+
+
+# Official images built on Debian or Ubuntu (unless the tag names another OS). They inherit
+# /etc/apt/apt.conf.d/docker-clean from the debian and ubuntu images.
+_DEBIAN_IMAGES = frozenset(
+    {"debian", "ubuntu", "python", "pypy", "node", "buildpack-deps", "golang", "ruby", "rust"}
+    | {"php", "perl", "gcc", "openjdk", "eclipse-temurin", "haskell", "julia", "r-base"}
+    | {"elixir", "erlang", "clojure", "maven", "gradle", "tomcat", "httpd", "nginx", "swift"}
+)
+_DEBIAN_TAG_WORDS = frozenset(
+    {"debian", "ubuntu", "bookworm", "bullseye", "buster", "stretch", "trixie", "forky"}
+    | {"jammy", "noble", "focal", "bionic", "xenial", "plucky", "oracular", "questing"}
+)
+_NOT_APT_WORDS = frozenset(
+    {"alpine", "windowsservercore", "nanoserver", "ubi", "ubi8", "ubi9", "ubi10", "distroless"}
+    | {"wolfi", "chainguard", "busybox", "scratch", "fedora", "centos", "rockylinux", "musl"}
+    | {"almalinux", "amazonlinux", "al2", "al2023", "oraclelinux", "opensuse", "archlinux"}
+)
+
+
+def image_name(ref: str) -> tuple[str, str]:
+    """(repository without registry and `library/`, tag) of an image reference, lower case."""
+    ref = ref.strip().lower().split("@", 1)[0]
+    repo, tag = ref, ""
+    last = ref.rsplit("/", 1)[-1]
+    if ":" in last:
+        tag = last.split(":", 1)[1]
+        repo = ref[: len(ref) - len(tag) - 1]
+    parts = repo.split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] == "library":
+        parts = parts[1:]
+    return "/".join(parts), tag
+
+
+def apt_base(ref: str) -> bool | None:
+    """True: a Debian/Ubuntu-family image (with docker-clean); False: not apt-based (alpine,
+    distroless, RPM, scratch); None: unknown (a private or variable base)."""
+    repo, tag = image_name(ref)
+    words = set(re.split(r"[^a-z0-9]+", f"{repo} {tag}"))
+    if repo == "scratch" or words & _NOT_APT_WORDS:
+        return False
+    if repo in _DEBIAN_IMAGES or words & _DEBIAN_TAG_WORDS:
+        return True
+    return None
+
+
+def root_base(df: Dockerfile, stage_index: int) -> str:
+    """The external image a stage is ultimately built FROM (following FROM <stage>)."""
+    return df.lineage(df.stages[stage_index])[0].base
+
+
+def user_before(df: Dockerfile, instr: Instruction) -> tuple[str, Instruction | None]:
+    """The user a RUN runs as (`root` when no USER came before it in the lineage), and the USER
+    instruction that set it."""
+    stage = df.stage_of(instr)
+    user, where = "root", None
+    if stage is None:
+        return user, where
+    for i in df.lineage_instructions(stage):
+        if i is instr:
+            break
+        if i.keyword == "USER" and i.args:
+            user, where = i.args[0], i
+    return user, where
+
+
+def is_root_user(user: str) -> bool:
+    return user.split(":", 1)[0].strip() in ("", "root", "0")
+
+
+def env_setter(df: Dockerfile, instr: Instruction, key: str) -> Instruction | None:
+    """The ENV or ARG before `instr` in its stage lineage that last set `key` (or None)."""
+    stage = df.stage_of(instr)
+    found = None
+    if stage is None:
+        return None
+    for i in df.lineage_instructions(stage):
+        if i is instr:
+            break
+        if i.keyword in ("ENV", "ARG") and any(kv.key == key for kv in i.pairs):
+            found = i
+    return found
+
+
+# `pip install` options that take a value; every other non-option word is a requirement.
+PIP_VALUE_OPTS = _OP_VALUE_OPTS["pip"] | frozenset(
+    {"--group", "--root-user-action", "-w", "--wheel-dir", "--use-feature", "--keyring-provider"}
+    | {"--use-deprecated", "--exists-action", "--log-file", "--build-constraint", "--override"}
+    # uv's spellings
+    | {"-p", "--index", "--default-index", "--extra", "--only-group", "--no-group", "--package"}
+    | {"-P", "--upgrade-package", "--directory", "--project", "--resolution", "--prerelease"}
+    | {"--index-strategy", "--link-mode", "--exclude-newer", "--reinstall-package", "-o"}
+    | {"--output-file", "--with", "--constraints", "--requirements", "--overrides"}
+)
+_PIP_GENERAL_VALUE_OPTS = frozenset(
+    {"--cache-dir", "--log", "--log-file", "--proxy", "--retries", "--timeout", "--cert"}
+    | {"--exists-action", "--trusted-host", "--client-cert", "--python", "--use-feature"}
+    | {"--use-deprecated", "--keyring-provider", "--resume-retries"}
+)
+_UV_GENERAL_VALUE_OPTS = frozenset(
+    {"--cache-dir", "--directory", "--project", "--config-file", "--color", "--python", "-p"}
+)
+_POETRY_GENERAL_VALUE_OPTS = frozenset({"--directory", "-C", "--project", "-P"})
+
+
+@dataclass(frozen=True)
+class Installer:
+    """A Python package install: pip (`pip`, `pip3.13`, `python -m pip`), uv or poetry."""
+
+    tool: str  # "pip" | "uv" | "poetry"
+    sub: str  # "install", "wheel", "download"; uv: "pip install", "pip sync", "sync", "add"...
+    args: tuple[str, ...]  # options and arguments, general options (before the subcommand) too
+    exe: str  # the program as written: `pip`, `/opt/venv/bin/python`, `uv`
+    command: Command
+
+    @property
+    def positional(self) -> list[str]:
+        out: list[str] = []
+        skip = False
+        for a in self.args:
+            if skip:
+                skip = False
+            elif a.startswith("-") and a != "-":
+                skip = a in PIP_VALUE_OPTS
+            else:
+                out.append(a)
+        return out
+
+    def values(self, *names: str) -> list[str]:
+        """Values of an option given as `--opt v`, `--opt=v`, `-o v` or `-ov`."""
+        out: list[str] = []
+        args = self.args
+        i = 0
+        while i < len(args):
+            a = args[i]
+            for name in names:
+                if a == name and i + 1 < len(args):
+                    out.append(args[i + 1])
+                    i += 1
+                    break
+                if name.startswith("--") and a.startswith(name + "="):
+                    out.append(a[len(name) + 1 :])
+                    break
+                if len(name) == 2 and not a.startswith("--") and a.startswith(name) and a != name:
+                    out.append(a[2:])
+                    break
+            i += 1
+        return out
+
+    def flag(self, *names: str) -> bool:
+        return any(a in names for a in self.args)
+
+    @property
+    def requirement_files(self) -> list[str]:
+        return self.values("-r", "--requirement", "--requirements")
+
+    @property
+    def constraint_files(self) -> list[str]:
+        return self.values("-c", "--constraint", "--constraints")
+
+
+def installer(cmd: Command) -> Installer | None:
+    """The Python install a command makes (give it an unwrapped command), or None."""
+    argv = cmd.argv
+    prog = cmd.program
+    rest: list[str] | None = None
+    if _PIP_PROGRAM.match(prog):
+        rest = list(argv[1:])
+    else:
+        call = python_invocation(cmd)
+        if call is not None and call.kind == "module" and call.target == "pip":
+            rest = [w.text for w in call.args]
+    if rest is not None:
+        general: list[str] = []
+        while rest and rest[0].startswith("-"):
+            general.append(rest.pop(0))
+            if general[-1] in _PIP_GENERAL_VALUE_OPTS and rest:
+                general.append(rest.pop(0))
+        if rest and rest[0] in ("install", "wheel", "download"):
+            return Installer("pip", rest[0], tuple(general + rest[1:]), argv[0], cmd)
+        return None
+    if prog in ("uv", "poetry"):
+        values = _UV_GENERAL_VALUE_OPTS if prog == "uv" else _POETRY_GENERAL_VALUE_OPTS
+        rest = list(argv[1:])
+        general = []
+        while rest and rest[0].startswith("-"):
+            general.append(rest.pop(0))
+            if general[-1] in values and rest:
+                general.append(rest.pop(0))
+        if not rest:
+            return None
+        if prog == "uv" and rest[0] in ("pip", "tool") and len(rest) > 1:
+            if (rest[0], rest[1]) in (("pip", "install"), ("pip", "sync"), ("tool", "install")):
+                sub = f"{rest[0]} {rest[1]}"
+                return Installer("uv", sub, tuple(general + rest[2:]), argv[0], cmd)
+            return None
+        subs = ("sync", "add") if prog == "uv" else ("install", "add", "sync", "update")
+        if rest[0] in subs:
+            return Installer(prog, rest[0], tuple(general + rest[1:]), argv[0], cmd)
+    return None
