@@ -364,7 +364,8 @@ def unwrap(cmd: Command) -> Command:
                     break
                 if name == "opentelemetry-instrument" or opt in takes_value:
                     i += 1
-            if name == "env":
+            if name in ("env", "sudo"):
+                # `sudo VAR=value cmd` passes VAR like `env` does.
                 while i < len(words) and _NAME_ASSIGN.match(words[i].text):
                     assignments.append((words[i].text.split("=", 1)[0], words[i]))
                     i += 1
@@ -774,12 +775,17 @@ def apt_base(ref: str) -> bool | None:
     """True: a Debian/Ubuntu-family image (with docker-clean); False: not apt-based (alpine,
     distroless, RPM, scratch); None: unknown (a private or variable base)."""
     repo, tag = image_name(ref)
-    words = set(re.split(r"[^a-z0-9]+", f"{repo} {tag}"))
-    if repo == "scratch" or words & _NOT_APT_WORDS:
+    text = f"{repo}:{tag}"
+    if repo == "scratch" or _has_word(text, _NOT_APT_WORDS):
         return False
-    if repo in _DEBIAN_IMAGES or words & _DEBIAN_TAG_WORDS:
+    if repo in _DEBIAN_IMAGES or _has_word(text, _DEBIAN_TAG_WORDS):
         return True
     return None
+
+
+def _has_word(text: str, words: frozenset[str]) -> bool:
+    # Words may run into digits (`ubuntu22.04`, `ubi9`) but not into letters (`ubi` in `ubuntu`).
+    return any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", text) for w in words)
 
 
 def root_base(df: Dockerfile, stage_index: int) -> str:
