@@ -17,14 +17,21 @@ if TYPE_CHECKING:
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 
 
-def make_engine(database_url: str) -> Engine:
+def ensure_sqlite_dir(database_url: str) -> None:
+    """SQLite creates the file but not its folder (e.g. data/ on a fresh volume)."""
     url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.query.get("uri"):
+        return
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(database_url: str) -> Engine:
     connect_args: dict[str, object] = {}
-    if url.get_backend_name() == "sqlite":
+    if make_url(database_url).get_backend_name() == "sqlite":
         # FastAPI runs sync endpoints in a thread pool, so a connection may change threads.
         connect_args["check_same_thread"] = False
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        ensure_sqlite_dir(database_url)
     return create_engine(database_url, connect_args=connect_args, pool_pre_ping=True)
 
 
@@ -60,6 +67,7 @@ def migrate(database_url: str) -> None:
     """
     from alembic import command
 
+    ensure_sqlite_dir(database_url)
     lock_path = Path(tempfile.gettempdir()) / "dockperf-migrate.lock"
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

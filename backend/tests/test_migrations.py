@@ -58,3 +58,10 @@ def test_models_match_migration(tmp_path: Path) -> None:
     with _engine(url) as engine, engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_upgrade_creates_the_database_folder(tmp_path: Path) -> None:
+    # The image's default is ./data/dockperf.db; a fresh volume has no data/ yet.
+    url = f"sqlite:///{tmp_path / 'fresh' / 'data' / 'app.db'}"
+    migrate(url)
+    assert (tmp_path / "fresh" / "data" / "app.db").is_file()
