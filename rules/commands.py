@@ -942,3 +942,133 @@ def installer(cmd: Command) -> Installer | None:
         if rest[0] in subs:
             return Installer(prog, rest[0], tuple(general + rest[1:]), argv[0], cmd)
     return None
+
+
+# ------------------------------------------------------------------------------ the final image
+# (added for the runtime rules DP201-DP204, DP301-DP307: what the image runs and contains)
+
+_WINDOWS_BASE = re.compile(r"windows|nanoserver|servercore|ltsc20\d\d", re.IGNORECASE)
+
+
+def is_windows_stage(df: Dockerfile, stage_index: int) -> bool:
+    """A Windows image: Linux users, signals, sh and `:`-separated paths do not apply."""
+    if _WINDOWS_BASE.search(root_base(df, stage_index)) or df.escape == "`":
+        return True
+    shell = None
+    for i in df.lineage_instructions(df.stages[stage_index]):
+        if i.keyword == "SHELL" and i.json_args:
+            shell = i.json_args
+    return shell is not None and is_windows_shell(shell)
+
+
+def runtime_env(df: Dockerfile, stage_index: int) -> dict[str, str]:
+    """The environment a container of this stage starts with: ENV only (ARG is build-time)."""
+    env: dict[str, str] = {}
+    for i in df.lineage_instructions(df.stages[stage_index]):
+        if i.keyword == "ENV":
+            for kv in i.pairs:
+                env[kv.key] = kv.value or ""
+    return env
+
+
+def launch_instructions(
+    df: Dockerfile, stage_index: int
+) -> tuple[Instruction | None, Instruction | None]:
+    """The ENTRYPOINT and CMD the image starts with.
+
+    ENTRYPOINT resets a CMD inherited from the base (here: from an earlier stage), unless CMD is
+    set again in the same stage, as BuildKit's dispatcher does.
+    """
+    entrypoint = cmd = None
+    for stage in df.lineage(df.stages[stage_index]):
+        cmd_in_stage = False
+        for i in stage.instructions:
+            if i.keyword == "CMD":
+                cmd, cmd_in_stage = i, True
+            elif i.keyword == "ENTRYPOINT":
+                entrypoint = i
+                if not cmd_in_stage:
+                    cmd = None
+    return entrypoint, cmd
+
+
+@dataclass(frozen=True)
+class CopyTarget:
+    """Where one source of a COPY/ADD lands in the image."""
+
+    source: str  # as written, expanded ("" for a heredoc)
+    path: str  # absolute path in the image
+    contents: bool  # True: the source is a directory whose contents were copied into `path`
+    from_context: bool  # from the build context (not --from, not a URL, not a heredoc)
+
+
+_GLOB = re.compile(r"[*?\[]")
+
+
+def copy_targets(df: Dockerfile, instr: Instruction, context_files=None) -> list[CopyTarget]:
+    """The paths a COPY/ADD writes. A directory source copies its contents, not itself, so
+    `COPY src /app/` fills /app while `COPY src ./src` makes /app/src. Whether a bare source
+    (`COPY lib /app/`) is a directory is looked up in `context_files` when given."""
+    if instr.keyword not in ("COPY", "ADD") or not instr.args:
+        return []
+    cwd = workdir_before(df, instr)
+    args = instr.args
+    dest = args[-1]
+    sources = list(args[:-1])
+    heredoc_names = {h.name for h in instr.heredocs}
+    if instr.heredocs and not sources:
+        sources, dest = list(args), args[-1]
+    dest_abs = resolve_path(dest, cwd)
+    into_dir = (
+        dest.endswith(("/", "/."))
+        or dest in (".", "..")
+        or len(sources) > 1
+        or any(_GLOB.search(s) for s in sources)
+    )
+    from_stage = instr.has_flag("from")
+    out: list[CopyTarget] = []
+    for src in sources:
+        name = src.lstrip("0123456789<-").strip("'\"")
+        if src.startswith("<<") and name in heredoc_names:
+            path = posixpath.join(dest_abs, name) if into_dir else dest_abs
+            out.append(CopyTarget("", path, False, False))
+            continue
+        if "://" in src or src.startswith("git@"):
+            base = posixpath.basename(src.split("?", 1)[0].rstrip("/")) or "index.html"
+            path = posixpath.join(dest_abs, base) if into_dir else dest_abs
+            out.append(CopyTarget(src, path, False, False))
+            continue
+        clean = posixpath.normpath(src)
+        is_dir = src.endswith(("/", "/.")) or clean in (".", "/")
+        if not is_dir and not from_stage and context_files is not None and not _GLOB.search(src):
+            rel = clean.lstrip("/")
+            is_dir = any(f.startswith(rel + "/") for f in context_files)
+        if is_dir:
+            out.append(CopyTarget(src, dest_abs, True, not from_stage))
+        else:
+            path = posixpath.join(dest_abs, posixpath.basename(clean)) if into_dir else dest_abs
+            out.append(CopyTarget(src, path, False, not from_stage))
+    return out
+
+
+# Programs that run a long-lived service: the process `docker stop` must reach.
+SERVER_PROGRAMS = frozenset(
+    {"uvicorn", "gunicorn", "hypercorn", "daphne", "granian", "waitress-serve", "uwsgi"}
+    | {"flask", "fastapi", "celery", "streamlit", "node", "nodejs", "npm", "yarn", "pnpm"}
+    | {"java", "dotnet", "nginx", "httpd", "apache2-foreground", "php-fpm", "puma", "rails"}
+    | {"caddy", "deno", "bun"}
+)
+
+
+def server_name(cmd: Command) -> str | None:
+    """The service an unwrapped command starts (`uvicorn`, `python -m gunicorn` -> `gunicorn`,
+    `python app.py` -> `python`), or None for an ordinary command."""
+    prog = cmd.program
+    if prog in SERVER_PROGRAMS:
+        return prog
+    call = python_invocation(cmd)
+    if call is None or call.kind not in ("module", "script"):
+        return None
+    if call.kind == "module":
+        return call.target.split(".", 1)[0] if call.target != "http.server" else call.target
+    return "python"
