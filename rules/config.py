@@ -55,7 +55,8 @@ def matches(rule_id: str, patterns: tuple[str, ...]) -> bool:
 def find_config_file(start: str | Path) -> Path | None:
     """The nearest .dockperf.toml, or pyproject.toml with a [tool.dockperf] table, at or above
     `start` (a file or a folder)."""
-    here = Path(start).resolve()
+    # absolute(), not resolve(): a symlink loop must not fail here (the reader reports it).
+    here = Path(start).absolute()
     if not here.is_dir():
         here = here.parent
     for folder in (here, *here.parents):
@@ -90,8 +91,11 @@ def load_config(path: str | Path) -> Config:
     except UnicodeDecodeError:
         raise InputError(shown, "config is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        raise InputError(shown, f"invalid TOML: {exc}", line) from None
+        # Python 3.11's TOMLDecodeError has no lineno; its message ends "(at line N, column M)".
+        m = re.search(r"\s*\(at line (\d+), column \d+\)$", str(exc))
+        line = int(m.group(1)) if m else None
+        text = str(exc)[: m.start()] if m else str(exc)
+        raise InputError(shown, f"invalid TOML: {text}", line) from None
     if path.name == PYPROJECT:
         table = data.get("tool", {}).get("dockperf")
         if table is None:

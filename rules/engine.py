@@ -13,10 +13,8 @@ import os
 import posixpath
 import re
 import stat
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -258,6 +256,8 @@ def _launch_names(dockerfile: Dockerfile) -> set[str]:
 
 
 def _is_copied(rel: str, sources: list[str]) -> bool:
+    from fnmatch import fnmatchcase
+
     for src in sources:
         if src == "." or rel == src or rel.startswith(src + "/"):
             return True
@@ -690,6 +690,8 @@ def unified_diff(path: str, before: bytes, after: bytes) -> str:
 
 def atomic_write(path: str | Path, data: bytes) -> None:
     """Write whole or not at all: a temporary file in the same folder, then os.replace."""
+    import tempfile  # only when writing: it costs startup time
+
     path = Path(path)
     fd, name = tempfile.mkstemp(dir=path.absolute().parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(name)
