@@ -1072,3 +1072,20 @@ def server_name(cmd: Command) -> str | None:
     if call.kind == "module":
         return call.target.split(".", 1)[0] if call.target != "http.server" else call.target
     return "python"
+
+
+def prepend_run_flags(text: str, flags: list[str], escape: str = "\\") -> list[str] | None:
+    """A RUN's first line rewritten with `flags` right after the keyword (for autofixes):
+    `RUN --mount=... \\` then the old command on the next line, indented; a heredoc opener
+    stays on the RUN's line. None when the line does not start with RUN."""
+    m = re.match(r"^(\s*)(run)([ \t]+|$)", text, re.IGNORECASE)
+    if m is None:
+        return None
+    indent, keyword = m.group(1), m.group(2)
+    rest = text[m.end() :]
+    joined = " ".join(flags)
+    if "<<" in rest:
+        return [f"{indent}{keyword} {joined} {rest}"]
+    if not rest.strip() or rest.strip() == escape:
+        return [f"{indent}{keyword} {joined} {escape}"]
+    return [f"{indent}{keyword} {joined} {escape}", f"{indent}    {rest}"]
