@@ -10,7 +10,6 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from rules.errors import InputError
@@ -159,8 +158,7 @@ def _config_for(path: str, args: argparse.Namespace):
     if not cli:
         return config
     given = config_from_table(cli, "command line")
-    return replace(
-        config,
+    return config._replace(
         select=given.select if "select" in cli else config.select,
         # The command line adds to the config's ignore list rather than replacing it.
         ignore=config.ignore + given.ignore,
