@@ -388,9 +388,19 @@ def unwrap(cmd: Command) -> Command:
     return replace(cmd, words=tuple(words), assignments=tuple(assignments))
 
 
+_COMMANDS_CACHE: dict[str, tuple[Command, ...]] = {}
+
+
 def commands_of(text: str) -> list[Command]:
     """`split_commands` with every command unwrapped."""
-    return [unwrap(c) for c in split_commands(text)]
+    # Memoised: a dozen rules ask for the commands of the same RUN, and tokenising is most of a
+    # check's time (Commands are frozen, so sharing them is safe; the list is a fresh copy).
+    cached = _COMMANDS_CACHE.get(text)
+    if cached is None:
+        if len(_COMMANDS_CACHE) > 4096:
+            _COMMANDS_CACHE.clear()
+        cached = _COMMANDS_CACHE[text] = tuple(unwrap(c) for c in split_commands(text))
+    return list(cached)
 
 
 def words_of(args: tuple[str, ...] | list[str]) -> tuple[Word, ...]:
@@ -1089,3 +1099,169 @@ def prepend_run_flags(text: str, flags: list[str], escape: str = "\\") -> list[s
     if not rest.strip() or rest.strip() == escape:
         return [f"{indent}{keyword} {joined} {escape}"]
     return [f"{indent}{keyword} {joined} {escape}", f"{indent}    {rest}"]
+
+
+# ------------------------------------------------------------------------------ what the container runs
+# (added for DP304 and DP307: the commands ENTRYPOINT/CMD start, through entrypoint scripts)
+
+
+@dataclass(frozen=True)
+class Launched:
+    """A command the container runs at start."""
+
+    command: Command  # unwrapped (`exec gosu app uvicorn ...` -> `uvicorn ...`)
+    instr: Instruction  # the ENTRYPOINT or CMD it comes from
+    script: str | None  # the context-relative path of the script it is in, if any
+    line: int  # its 1-based line in that script (0 when it is not in a script file)
+    in_shell: bool  # a shell runs it (shell form, `sh -c`, a script), not Docker directly
+    execd: bool  # the shell replaces itself with it (`exec ...`)
+    background: bool  # started with `&`
+
+
+def final_workdir(df: Dockerfile, stage_index: int) -> str:
+    """The WORKDIR a container of this stage starts in."""
+    cwd = "/"
+    for i in df.lineage_instructions(df.stages[stage_index]):
+        if i.keyword == "WORKDIR" and i.args:
+            cwd = resolve_path(i.args[0], cwd)
+    return cwd
+
+
+def script_for(
+    df: Dockerfile, stage_index: int, program: str, texts: dict[str, str]
+) -> tuple[str, str] | None:
+    """The context file (path, text) that `program` is in the image, if a COPY put it there and
+    its text was read (CheckContext.context_texts). A bare name is looked up on the PATH."""
+    if not texts or not program or "$" in program:
+        return None
+    if "/" in program:
+        candidates = [resolve_path(program, final_workdir(df, stage_index))]
+    else:
+        path = runtime_env(df, stage_index).get("PATH", "")
+        candidates = [posixpath.join(d, program) for d in path.split(":") if d.startswith("/")]
+    copies = [
+        i for i in df.lineage_instructions(df.stages[stage_index]) if i.keyword in ("COPY", "ADD")
+    ]
+    for instr in reversed(copies):  # the last COPY to a path wins
+        for target in copy_targets(df, instr):
+            if not target.from_context:
+                continue
+            source = posixpath.normpath("/" + target.source).lstrip("/")
+            for cand in candidates:
+                rels = []
+                if target.path == cand and not target.contents:
+                    rels.append(source)
+                # A directory source copies its contents (`COPY scripts /usr/local/bin/`).
+                parent = target.path if target.contents else posixpath.dirname(target.path)
+                if is_under(cand, parent) and cand != parent:
+                    inner = posixpath.relpath(cand, parent)
+                    rels.append(inner if source in ("", ".") else f"{source}/{inner}")
+                for rel in rels:
+                    if rel in texts:
+                        return rel, texts[rel]
+    return None
+
+
+def launched_commands(df: Dockerfile, stage_index: int, texts: dict[str, str]) -> list[Launched]:
+    """The commands a container of this stage runs at start, in order: ENTRYPOINT + CMD (exec
+    or shell form), `sh -c` scripts, and entrypoint scripts copied from the context, where
+    `"$@"` stands for CMD."""
+    entrypoint, cmd = launch_instructions(df, stage_index)
+
+    def argv_of(instr: Instruction) -> list[str]:
+        if instr.json_args is not None:
+            return list(instr.json_args)
+        return [*df.shell_at(instr), instr.value]
+
+    cmd_argv = argv_of(cmd) if cmd is not None else []
+    if entrypoint is not None:
+        argv = argv_of(entrypoint)
+        if entrypoint.json_args is not None:
+            return _launch(df, stage_index, texts, argv, cmd_argv, entrypoint, cmd, 0)
+        return _launch(df, stage_index, texts, argv, [], entrypoint, None, 0)
+    if cmd is None:
+        return []
+    return _launch(df, stage_index, texts, cmd_argv, [], cmd, None, 0)
+
+
+def _launch(
+    df: Dockerfile,
+    stage_index: int,
+    texts: dict[str, str],
+    argv: list[str],
+    rest: list[str],
+    origin: Instruction,
+    rest_origin: Instruction | None,
+    depth: int,
+) -> list[Launched]:
+    """What `argv` (followed by `rest`, the CMD) runs."""
+    full = argv + rest
+    if not full or depth > 4:
+        return []
+    cmd = exec_command(full)
+    if not cmd.words:
+        return []
+    script = shell_c_script(cmd.argv)
+    if script is not None:
+        return _script(df, stage_index, texts, script, None, [], origin, None, depth)
+    words = cmd.argv
+    path, args = words[0], list(words[1:])
+    if cmd.program in SHELLS:
+        k = 1
+        while k < len(words) and words[k].startswith("-"):
+            k += 1
+        if k < len(words):
+            path, args = words[k], list(words[k + 1 :])
+    found = script_for(df, stage_index, path, texts)
+    if found is not None:
+        rel, text = found
+        # The script's "$@" are the words after it: from the ENTRYPOINT, then the CMD.
+        n_rest = len(rest)
+        args_origin = rest_origin if n_rest and len(args) == n_rest else origin
+        return _script(df, stage_index, texts, text, rel, args, origin, args_origin, depth)
+    from_cmd = rest_origin is not None and not argv
+    return [Launched(cmd, rest_origin if from_cmd else origin, None, 0, False, True, False)]
+
+
+def _script(
+    df: Dockerfile,
+    stage_index: int,
+    texts: dict[str, str],
+    text: str,
+    rel: str | None,
+    args: list[str],
+    origin: Instruction,
+    args_origin: Instruction | None,
+    depth: int,
+) -> list[Launched]:
+    index = LineIndex(text)
+    out: list[Launched] = []
+    for raw in split_commands(text):
+        execd = bool(raw.words) and raw.words[0].text == "exec"
+        cmd = unwrap(raw)
+        if not cmd.words:
+            continue
+        background = _backgrounded(text, raw)
+        line = index.line(raw.words[0].start) if rel is not None else 0
+        if cmd.words[0].text in ("$@", "${@}", "$*", "${*}"):
+            inner = _launch(
+                df, stage_index, texts, args, [], args_origin or origin, None, depth + 1
+            )
+            for launched in inner:
+                if execd and not background:
+                    out.append(launched)
+                else:
+                    out.append(replace(launched, in_shell=True, execd=False, background=background))
+            continue
+        out.append(Launched(cmd, origin, rel, line, True, execd, background))
+    return out
+
+
+def _backgrounded(text: str, cmd: Command) -> bool:
+    """The command ends with a single `&` (not `&&`, not `&>`)."""
+    pos = cmd.words[-1].end
+    while pos < len(text) and text[pos] in " \t":
+        pos += 1
+    while pos < len(text) and text[pos] in "<>" or text.startswith(("2>", "1>"), pos):
+        return False  # a redirection follows; not worth a shell parse
+    return text.startswith("&", pos) and not text.startswith(("&&", "&>"), pos)
