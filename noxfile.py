@@ -5,6 +5,8 @@ The main job is `nox -s lint bench`; CI gates with `nox -s lint bench report gat
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["lint", "tests"]
@@ -12,9 +14,17 @@ nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def _python(version: str) -> str:
+    """pyenv's build of `version` if any: pyenv's shims expose only the global version."""
+    builds = sorted((Path.home() / ".pyenv" / "versions").glob(f"{version}.*/bin/python{version}"))
+    return str(builds[-1]) if builds else version
+
+
 PYTHON = "3.11"
 # The backend's image runs Python 3.13; its own tests run on the same version.
-BACKEND_PYTHON = "3.13"
+BACKEND_PYTHON = _python("3.13")
 
 
 def _install(session: nox.Session, *groups: str, extras: str = "") -> None:
@@ -53,8 +63,19 @@ def tests(session: nox.Session) -> None:
 def backend_tests(session: nox.Session) -> None:
     """The FastAPI service's own tests (pytest + TestClient) on the image's Python."""
     session.chdir("backend")
-    session.install("-r", "requirements-core.txt", "-r", "requirements-ai.txt",
-                    "-r", "requirements-app.txt", "pytest")
+    # The lock is hashed: pip's hash-checking mode applies to the whole call, so the test tools
+    # come in a second one.
+    session.install(
+        "--no-deps",
+        "--require-hashes",
+        "-r",
+        "requirements-core.txt",
+        "-r",
+        "requirements-ai.txt",
+        "-r",
+        "requirements-app.txt",
+    )
+    session.install("pytest", "httpx")
     session.run("pytest", "-q", "tests", *session.posargs)
 
 
@@ -67,7 +88,7 @@ def engine(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Build, run and measure backend/'s image variants; writes reports/metrics.json and bench.md."""
+    """Build, run and measure backend/'s variants; writes reports/metrics.json and bench.md."""
     _install(session, extras="[bench]")
     session.run("python", "-m", "bench", "run", *session.posargs)
 
@@ -90,6 +111,7 @@ def gate(session: nox.Session) -> None:
 def requirements(session: nox.Session) -> None:
     """Resolve backend/pyproject.toml once and split the lock by change frequency (`-- --check`)."""
     _install(session, extras="[bench]")
+    session.install("uv")
     session.run("python", "-m", "bench", "requirements", *session.posargs)
 
 
