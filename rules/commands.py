@@ -1101,7 +1101,7 @@ def prepend_run_flags(text: str, flags: list[str], escape: str = "\\") -> list[s
     return [f"{indent}{keyword} {joined} {escape}", f"{indent}    {rest}"]
 
 
-# ------------------------------------------------------------------------------ what the container runs
+# ------------------------------------------------------------------------------ container start
 # (added for DP304 and DP307: the commands ENTRYPOINT/CMD start, through entrypoint scripts)
 
 
@@ -1258,10 +1258,12 @@ def _script(
 
 
 def _backgrounded(text: str, cmd: Command) -> bool:
-    """The command ends with a single `&` (not `&&`, not `&>`)."""
+    """The command ends with a single `&` (not `&&`), after any redirections."""
     pos = cmd.words[-1].end
-    while pos < len(text) and text[pos] in " \t":
-        pos += 1
-    while pos < len(text) and text[pos] in "<>" or text.startswith(("2>", "1>"), pos):
-        return False  # a redirection follows; not worth a shell parse
-    return text.startswith("&", pos) and not text.startswith(("&&", "&>"), pos)
+    end = text.find("\n", pos)
+    rest = text[pos : len(text) if end == -1 else end]
+    rest = _REDIRECTIONS.sub("", rest).lstrip()
+    return rest.startswith("&") and not rest.startswith("&&")
+
+
+_REDIRECTIONS = re.compile(r"^(\s*(\d*[<>]{1,2}&?|&>>?)\s*[^\s;&|]*)*")
