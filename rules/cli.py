@@ -137,9 +137,16 @@ def _ids(values: list[str]) -> tuple[str, ...]:
 
 
 def _config_for(path: str, args: argparse.Namespace):
-    from rules.config import DEFAULT, config_for, config_from_table
+    from rules.config import DEFAULT, config_from_table, find_config_file, load_config
 
-    config = DEFAULT if args.no_config else config_for(path)
+    config = DEFAULT
+    if not args.no_config:
+        # Files of one folder share a config file: read and parse it once per run.
+        cache: dict = args.__dict__.setdefault("_config_cache", {})
+        found = find_config_file(path)
+        if found not in cache:
+            cache[found] = load_config(found) if found is not None else DEFAULT
+        config = cache[found]
     cli: dict[str, object] = {}
     if args.select:
         cli["select"] = list(_ids(args.select))
