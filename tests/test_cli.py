@@ -393,7 +393,7 @@ def test_cli_does_not_import_docker_or_heavy_modules():
     code = (
         "import sys; from rules.cli import main; "
         "main(['check', '--select', 'DP902', '--no-config', sys.argv[1]]); "
-        "bad = [m for m in ('docker', 'requests', 'jsonschema', 'tomllib', 'tempfile', 'rich')"
+        "bad = [m for m in ('docker', 'requests', 'jsonschema', 'tomllib', 'tempfile', 'rich', 'shutil')"
         " if m in sys.modules]; print(bad)"
     )
     root = Path(__file__).resolve().parents[1]
