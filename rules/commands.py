@@ -973,7 +973,10 @@ def is_windows_stage(df: Dockerfile, stage_index: int) -> bool:
 
 def runtime_env(df: Dockerfile, stage_index: int) -> dict[str, str]:
     """The environment a container of this stage starts with: ENV only (ARG is build-time)."""
-    env: dict[str, str] = {}
+    from rules.model import DEFAULT_PATH
+
+    # Docker gives a container this PATH when no ENV sets one.
+    env: dict[str, str] = {"PATH": DEFAULT_PATH}
     for i in df.lineage_instructions(df.stages[stage_index]):
         if i.keyword == "ENV":
             for kv in i.pairs:
@@ -1251,7 +1254,18 @@ def _script(
                 if execd and not background:
                     out.append(launched)
                 else:
-                    out.append(replace(launched, in_shell=True, execd=False, background=background))
+                    # The script's shell stays the parent: the script is what to fix.
+                    out.append(
+                        replace(
+                            launched,
+                            instr=origin,
+                            script=rel,
+                            line=line,
+                            in_shell=True,
+                            execd=False,
+                            background=background,
+                        )
+                    )
             continue
         out.append(Launched(cmd, origin, rel, line, True, execd, background))
     return out
