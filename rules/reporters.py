@@ -12,9 +12,8 @@ if TYPE_CHECKING:
     from rules.engine import Report, RuleDoc
 
 TOOL_NAME = "dockerfile-rules"
+# Used when the installed metadata names no repository ([project.urls] Repository/Homepage).
 INFORMATION_URI = "https://github.com/dockperf/dockperf"
-# Where a rule's documentation lives: its module's docstring, also printed by `explain ID`.
-RULE_DOCS_URI = INFORMATION_URI + "/blob/main/rules/{module}.py"
 HADOLINT_WIKI = "https://github.com/hadolint/hadolint/wiki/{id}"
 SHELLCHECK_WIKI = "https://www.shellcheck.net/wiki/{id}"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -29,6 +28,24 @@ def tool_version() -> str:
         return version("dockperf")
     except PackageNotFoundError:
         return "0+unknown"
+
+
+def information_uri() -> str:
+    """The project's repository from its metadata ([project.urls]), else INFORMATION_URI."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = metadata("dockperf").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        return INFORMATION_URI
+    found = {}
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        found[label.strip().lower()] = url.strip()
+    for label in ("repository", "source", "homepage"):
+        if found.get(label, "").startswith("https://"):
+            return found[label].rstrip("/")
+    return INFORMATION_URI
 
 
 def _plural(n: int, word: str) -> str:
@@ -93,15 +110,16 @@ def _uri(path: str) -> str:
     return quote(path.replace("\\", "/").removeprefix("./"))
 
 
-def _help_uri(rule_id: str, doc: RuleDoc | None) -> str:
+def _help_uri(rule_id: str, doc: RuleDoc | None, base: str = INFORMATION_URI) -> str:
     if doc is not None:
-        return RULE_DOCS_URI.format(module=doc.module.replace(".", "/").removeprefix("rules/"))
+        # A rule's documentation is its module's docstring (also printed by `explain ID`).
+        return f"{base}/blob/main/{doc.module.replace('.', '/')}.py"
     if rule_id.startswith("SC"):
         return SHELLCHECK_WIKI.format(id=rule_id)
     return HADOLINT_WIKI.format(id=rule_id)
 
 
-def _sarif_rule(rule_id: str, doc: RuleDoc | None, finding: Finding | None) -> dict:
+def _sarif_rule(rule_id: str, doc: RuleDoc | None, finding: Finding | None, base: str) -> dict:
     if doc is not None:
         rule = doc.rule
         full = doc.doc or rule.title
@@ -111,7 +129,7 @@ def _sarif_rule(rule_id: str, doc: RuleDoc | None, finding: Finding | None) -> d
             "shortDescription": {"text": rule.title},
             "fullDescription": {"text": full},
             "help": {"text": f"{rule.title}. Fix: {rule.fix}", "markdown": full},
-            "helpUri": _help_uri(rule.id, doc),
+            "helpUri": _help_uri(rule.id, doc, base),
             "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
             "properties": {"fixable": rule.fixable, "tags": [rule.id[:3] + "xx"]},
         }
@@ -138,7 +156,8 @@ def sarif(report: Report) -> str:
             first[f.rule] = f
             order.append(f.rule)
     index = {rule_id: k for k, rule_id in enumerate(order)}
-    rules = [_sarif_rule(r, docs.get(r), first.get(r)) for r in order]
+    base = information_uri()
+    rules = [_sarif_rule(r, docs.get(r), first.get(r), base) for r in order]
     results = []
     for f in report.findings:
         region = {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)}
@@ -169,7 +188,7 @@ def sarif(report: Report) -> str:
                     "driver": {
                         "name": TOOL_NAME,
                         "version": tool_version(),
-                        "informationUri": INFORMATION_URI,
+                        "informationUri": base,
                         "rules": rules,
                     }
                 },
