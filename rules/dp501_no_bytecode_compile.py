@@ -113,17 +113,20 @@ def check(ctx: CheckContext) -> Iterator[Violation]:
     state, culprit = _state(ctx, df, final, {})
     if state != _RAW or culprit is None:
         return
+    what = " ".join([culprit.keyword, *_from_flags(culprit), culprit.value])
+    if len(what) > 60:
+        what = what[:57] + "..."
     message = (
-        f"the application source {culprit.keyword} brings in here is never bytecode-compiled "
-        "in the final image: no `python -m compileall` of it follows"
+        f"{what} brings application source into the final image and nothing compiles it to "
+        "bytecode afterwards (no `python -m compileall`, no UV_COMPILE_BYTECODE)"
     )
     if _dont_write_bytecode(lineage):
         message += (
-            ", and PYTHONDONTWRITEBYTECODE=1 keeps Python from saving the result, so every "
-            "start compiles it again"
+            "; with PYTHONDONTWRITEBYTECODE=1 Python never saves the result, so every start "
+            "compiles it again"
         )
     else:
-        message += ", so the first imports of every start compile it"
+        message += ", so every new container compiles it on its first imports"
     dest = culprit.args[-1] if culprit.args else "<app dir>"
     yield Violation(
         line=culprit.line,
@@ -233,6 +236,10 @@ def _uv_compiles(df: Dockerfile, lineage: list[Instruction]) -> bool:
                 if value is not None and value.lower() in _TRUE:
                     return True
     return False
+
+
+def _from_flags(instr: Instruction) -> list[str]:
+    return [f for f in instr.flags if f.startswith("--from=")]
 
 
 def _dont_write_bytecode(lineage: list[Instruction]) -> bool:

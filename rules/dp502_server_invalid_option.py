@@ -216,8 +216,10 @@ def _instruction_commands(df, instr) -> list[tuple[Command, Locate, bool]]:
     text, base = _shell_text(df, instr)
     if text is None:
         return [(c, lambda _w: _Where(instr.line), False) for c in commands_of(instr.value)]
-    index = LineIndex(text)
-    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    # Lines are counted in the original text: the shell text has some newlines blanked.
+    original = "\n".join(df.lines[instr.line - 1 : instr.end_line])
+    index = LineIndex(original)
+    starts = [0] + [i + 1 for i, ch in enumerate(original) if ch == "\n"]
 
     def locate_shell(word: Word) -> _Where:
         n = index.line(word.start)
@@ -395,35 +397,41 @@ def _check_command(cmd: Command, locate: Locate, text: _Text) -> Iterator[Violat
             continue
         problem = _bad_value(option, value, value_word, text.exec_form)
         if problem:
-            yield _violation(text, locate(value_word), f"{program} {name}: {problem}")
+            reason, fix = problem
+            message = f"{program} {table.version} rejects {name} {value!r}: {reason}"
+            yield _violation(text, locate(value_word), message, fix=fix)
 
 
 _NUMBER = re.compile(r"^-\d+(\.\d+)?$")
 
 
-def _bad_value(option, value: str, word: Word, exec_form: bool) -> str | None:
+def _bad_value(option, value: str, word: Word, exec_form: bool) -> tuple[str, str] | None:
+    """(why the server rejects the value, what to do), or None when it is fine or unknown."""
     if option.value == "str":
         return None
     if word.dynamic and not exec_form:
         return None  # a variable: only known when the container starts
-    note = ""
     if exec_form and "$" in value:
-        note = " (exec form does not expand variables: the server gets this text as is)"
+        return (
+            "exec form does not expand variables, the server gets this text as is",
+            f"Write the value, or use shell form (`exec ...`) so that {value} expands",
+        )
     if option.value == "choice":
         if value not in option.choices:
-            return f"{value!r} is not one of {', '.join(option.choices)}{note}"
+            choices = ", ".join(option.choices)
+            return f"not one of {choices}", f"Use one of {choices} for {option.name}"
     elif option.value == "int":
         try:
             int(value)
         except ValueError:
-            return f"{value!r} is not an integer{note}"
+            return "not an integer", f"Give {option.name} a whole number"
     elif option.value == "float":
         try:
             float(value)
         except ValueError:
-            return f"{value!r} is not a number{note}"
+            return "not a number", f"Give {option.name} a number"
     elif option.value == "bool" and value.strip().lower() not in _CLICK_BOOL:
-        return f"{value!r} is not a boolean (true/false){note}"
+        return "not a boolean", f"Give {option.name} true or false"
     return None
 
 
@@ -446,11 +454,12 @@ def _unknown(
             f"{name} is ambiguous for gunicorn {version} (it could be {', '.join(candidates)}): "
             "gunicorn exits at start"
         )
-        return _violation(text, where, message, fix=f"Spell the option out: one of {candidates}")
+        fix = f"Spell the option out: {' or '.join(candidates)}"
+        return _violation(text, where, message, fix=fix)
     exits = (
-        f'uvicorn exits at start with "No such option: {name}"'
+        f'uvicorn exits at start ("No such option {name}")'
         if program == "uvicorn"
-        else f'gunicorn exits at start with "unrecognized arguments: {name}"'
+        else f'gunicorn exits at start ("unrecognized arguments: {name}")'
     )
     message = f"{program} {version} has no option {name}: {exits}"
     mapping = _FOR_UVICORN if program == "uvicorn" else _FOR_GUNICORN
