@@ -70,7 +70,7 @@ from pathlib import Path
 
 from rules.base import Finding, Severity
 from rules.commands import SHELLS, resolve_path, tokenize, workdir_before
-from rules.model import Dockerfile, Instruction, Stage
+from rules.model import Dockerfile, Heredoc, Instruction, Stage
 from rules.shell import split_words
 
 TIMEOUT_SECONDS = 60.0
@@ -716,7 +716,7 @@ class _Merge:
             if _sets_pipefail(shell):
                 return f"the shell {' '.join(shell)} ({where}) sets -o pipefail"
             if instr.heredocs and not _pipes_run_by_shell(instr, shell):
-                return "the pipes are in a heredoc run by a program that is not sh or sets pipefail"
+                return "the pipes are only in heredocs that no shell runs without pipefail"
         return None
 
     def shell_of(self, instr: Instruction) -> tuple[tuple[str, ...], str]:
@@ -809,10 +809,13 @@ def _only_reads_heredocs(command_line: str) -> bool:
     return bool(items) and all(not isinstance(i, str) for i in items)
 
 
-def _heredoc_runner(instr: Instruction, heredoc, shell: tuple[str, ...]) -> tuple[str, ...] | None:
+def _heredoc_runner(
+    instr: Instruction, heredoc: Heredoc, shell: tuple[str, ...]
+) -> tuple[str, ...] | None:
     """What runs a heredoc body: its shebang's program, the command reading it, or the shell.
 
-    None when the body is data (`cat <<EOF > file`) or the command line is not a simple command.
+    None when the body is data (`cat <<EOF > file`); () when the command line is not one simple
+    command, so what reads the body is not known.
     """
     command_line = _command_line(instr)
     first = heredoc.text.split("\n", 1)[0]
@@ -821,7 +824,7 @@ def _heredoc_runner(instr: Instruction, heredoc, shell: tuple[str, ...]) -> tupl
             return tuple(first[2:].split())
         return shell
     if not _only_reads_heredocs(command_line):
-        return None
+        return ()
     words = split_words(command_line)
     while words and _ASSIGNMENT.match(words[0]):
         words = words[1:]
@@ -839,10 +842,8 @@ def _pipes_run_by_shell(instr: Instruction, shell: tuple[str, ...]) -> bool:
         return True
     for h in instr.heredocs:
         runner = _heredoc_runner(instr, h, shell)
-        if runner is None:
-            continue
-        if _shell_kind(runner) == "other":
-            continue
+        if runner is None or (runner and _shell_kind(runner) == "other"):
+            continue  # data, or a program that is not sh; an unknown reader counts as sh
         if _sets_pipefail(runner) or re.search(r"(?m)^\s*set\s+[^\n#]*\bpipefail\b", h.text):
             continue
         if "|" in tokenize(h.text):

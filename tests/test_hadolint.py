@@ -248,6 +248,22 @@ def test_heredoc_shebang_and_reader_select_the_language(tmp_path: Path) -> None:
     assert kept == {("DL4006", 20)}
 
 
+def test_heredoc_read_by_a_complex_command_line_counts_as_shell(tmp_path: Path) -> None:
+    kept, dropped, _, _ = run(
+        tmp_path,
+        """
+        FROM debian:12
+        RUN <<EOF bash && echo finished
+        curl -fsS https://example.com/x.tgz | tar xz
+        EOF
+
+        USER 10001
+        """,
+    )
+    assert ("DL4006", 2) in kept
+    assert dropped == set()
+
+
 def test_inherited_shell(tmp_path: Path) -> None:
     kept, dropped, _, why = run(
         tmp_path,
