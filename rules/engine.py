@@ -195,8 +195,13 @@ def build_context(
     context_dir: str | None,
     target: str | None = None,
     ignore_data: bytes | None = None,
+    script_texts: Mapping[str, str] | None = None,
 ) -> CheckContext:
-    """The CheckContext for a Dockerfile: its .dockerignore, the context's files, scripts."""
+    """The CheckContext for a Dockerfile: its .dockerignore, the context's files, scripts.
+
+    `ignore_data` and `script_texts` replace what is on disk (--fix and --diff re-check their
+    result before anything is written).
+    """
     from rules import dockerignore as di
 
     if context_dir is None:
@@ -212,6 +217,9 @@ def build_context(
     files = _LazyFiles(lambda: di.walk_context(context_dir, ignore))
     all_files = _LazyPaths(lambda: di.list_all_files(context_dir))
     texts = _context_texts(dockerfile, context_dir, files, ignore)
+    for rel, text in (script_texts or {}).items():
+        if rel in texts:
+            texts[rel] = text
     return CheckContext(
         dockerfile=dockerfile,
         dockerignore=ignore,
@@ -627,6 +635,7 @@ def fix_dockerfile(
     """
     originals: dict[str, bytes] = {}
     current: dict[str, bytes] = {}
+    script_paths: dict[str, str] = {}  # context-relative path -> path as the CLI shows it
     applied = 0
     for _ in range(rounds):
         data = current.get(path)
@@ -645,10 +654,12 @@ def fix_dockerfile(
             if key not in current:
                 originals[key] = current[key] = read_input(key, ".dockerignore")
             ignore_data = current[key]
-        ctx = build_context(dockerfile, context_dir, target, ignore_data)
+        # Scripts fixed in an earlier round are seen as fixed, not as they are on disk.
+        scripts = {rel: current[full].decode("utf-8") for rel, full in script_paths.items()}
+        ctx = build_context(dockerfile, context_dir, target, ignore_data, scripts)
         analysis = analyse(ctx, config, context_dir)
         by_file: dict[str, list[Edit]] = {}
-        for finding, violation, rule in analysis.violations:
+        for _finding, violation, rule in analysis.violations:
             if not rule.fixable:
                 continue
             for edit in violation.edits:
@@ -656,13 +667,22 @@ def fix_dockerfile(
                     if analysis.ignore_path is None:
                         continue
                     target_path = analysis.ignore_path
+                elif edit.file == "dockerfile" and violation.file in ("dockerfile", "dockerignore"):
+                    target_path = path
                 else:
-                    target_path = finding.file if finding.file != path else path
+                    # A script of the context (an entrypoint): only one the rules have read.
+                    rel = violation.file if edit.file == "dockerfile" else edit.file
+                    if rel not in ctx.context_texts:
+                        continue
+                    target_path = os.path.normpath(Path(cdir, rel))
+                    if target_path not in current:
+                        originals[target_path] = current[target_path] = read_input(
+                            target_path, "script"
+                        )
+                    script_paths[rel] = target_path
                 by_file.setdefault(target_path, []).append(edit)
         changed = 0
         for target_path, edits in by_file.items():
-            if target_path not in current:
-                continue  # an edit for a file we did not read (a script): not ours to change
             raw = current[target_path]
             bom = raw.startswith(b"\xef\xbb\xbf")
             text = raw[3:].decode("utf-8") if bom else raw.decode("utf-8")

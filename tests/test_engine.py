@@ -376,3 +376,34 @@ def test_atomic_write_failure_leaves_the_old_file(tmp_path, monkeypatch):
         engine.atomic_write(target, b"new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def fix_entrypoint_flag(ctx: CheckContext) -> Iterator[Violation]:
+    for rel, text in ctx.context_texts.items():
+        lines = text.splitlines()
+        for number, line in enumerate(lines, start=1):
+            if "--max-requests " in line:
+                new = line.replace("--max-requests ", "--limit-max-requests ")
+                yield Violation(
+                    number, "no such option", file=rel, edits=(Edit(number, number, (new,)),)
+                )
+            if line == "set -e" and lines[number : number + 1] != ["set -u"]:
+                # Rounds must re-check the fixed text: re-reading the disk would add it twice.
+                yield Violation(
+                    number, "add -u", file=rel, edits=(Edit(number + 1, number, ("set -u",)),)
+                )
+                break
+
+
+def test_fix_edits_a_copied_script_and_rechecks_the_fixed_text(tmp_path, rules_in_use):
+    rules_in_use(make_rule("DP502", fix_entrypoint_flag, fixable=True))
+    script = tmp_path / "entrypoint.sh"
+    script.write_text("#!/bin/sh\nset -e\nexec uvicorn app:app --max-requests 1000\n")
+    script.chmod(0o755)
+    path = write(tmp_path, 'FROM a\nCOPY entrypoint.sh /\nENTRYPOINT ["/entrypoint.sh"]\n')
+    result = engine.fix_dockerfile(path)
+    assert set(result.fixed) == {str(script)}
+    assert result.fixed[str(script)] == (
+        b"#!/bin/sh\nset -e\nset -u\nexec uvicorn app:app --limit-max-requests 1000\n"
+    )
+    assert script.read_text().count("--max-requests") == 1  # nothing written
