@@ -402,7 +402,8 @@ def check_file(
 ) -> tuple[list[Finding], list[dict], list[str]]:
     """hadolint's findings for one Dockerfile, corrected by our model.
 
-    Returns (kept findings, dropped entries {"rule", "line", "message", "reason"}, notes).
+    Returns (kept findings, dropped entries {"rule", "file", "line", "message", "reason"},
+    notes).
     `findings` are ours for the same file; `target` is the build target (None: the last stage).
     """
     exe = find_hadolint()
@@ -416,7 +417,7 @@ def check_file(
         copy = _Copy.of(lines)
         failure = _parse_failure(raw)
         if failure is not None:
-            dropped.append(_entry(failure, PARSE_FAILURE_REASON))
+            dropped.append(_entry(path, failure, PARSE_FAILURE_REASON))
             notes.append(
                 f"hadolint could not parse {path}:{failure.get('line')}:{failure.get('column')}"
                 f" ({_one_line(failure.get('message', ''))}); our own findings are kept"
@@ -437,7 +438,7 @@ def check_file(
         entry = dict(entry, line=copy.file_line(int(entry.get("line") or 1)))
         reason = merge.reason(entry)
         if reason is not None:
-            dropped.append(_entry(entry, reason))
+            dropped.append(_entry(path, entry, reason))
         else:
             kept.append(merge.finding(path, entry))
     return kept, dropped, notes
@@ -490,9 +491,11 @@ def _one_line(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _entry(d: dict, reason: str) -> dict:
+def _entry(path: str, d: dict, reason: str) -> dict:
+    # "file" too: one report covers several Dockerfiles.
     return {
         "rule": str(d.get("code")),
+        "file": path,
         "line": int(d.get("line") or 1),
         "message": " ".join(str(d.get("message", "")).split()),
         "reason": reason,
@@ -698,8 +701,9 @@ class _Merge:
             return None
         shell, where = self.shell_of(instr)
         kind = _shell_kind(shell)
+        shown = " ".join(shell) if len(" ".join(shell)) <= 40 else _program(shell)
         if kind == "other":
-            return f"RUN runs in {' '.join(shell)} ({where}), not a POSIX shell"
+            return f"RUN runs in {shown} ({where}), not a POSIX shell"
         runners = [_heredoc_runner(instr, h, shell) for h in instr.heredocs]
         command_line = _command_line(instr)
         if runners and (not command_line.strip() or _only_reads_heredocs(command_line)):
@@ -711,10 +715,10 @@ class _Merge:
                 programs = ", ".join(sorted({_program(r) for r in runners if r}))
                 return f"the heredoc is run by {programs}: POSIX sh portability does not apply"
         if _POSIX_ONLY.match(code) and kind == "bash":
-            return f"RUN runs in {' '.join(shell)} ({where}): POSIX sh portability does not apply"
+            return f"RUN runs in {shown} ({where}): POSIX sh portability does not apply"
         if code == "DL4006":
             if _sets_pipefail(shell):
-                return f"the shell {' '.join(shell)} ({where}) sets -o pipefail"
+                return f"the shell {shown} ({where}) sets -o pipefail"
             if instr.heredocs and not _pipes_run_by_shell(instr, shell):
                 return "the pipes are only in heredocs that no shell runs without pipefail"
         return None
