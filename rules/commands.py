@@ -1281,3 +1281,204 @@ def _backgrounded(text: str, cmd: Command) -> bool:
 
 
 _REDIRECTIONS = re.compile(r"^(\s*(\d*[<>]{1,2}&?|&>>?)\s*[^\s;&|]*)*")
+
+
+# ------------------------------------------------------------------------------ what layers add
+# (added for DP201 and DP202: the paths an instruction writes into its layer, when they can be
+# known from the instruction alone)
+
+# Folders every base image already has: a RUN that unpacks "into /usr/local" says nothing
+# about which files below them it wrote.
+SYSTEM_DIRS = frozenset(
+    {"/", "/bin", "/etc", "/home", "/lib", "/lib64", "/opt", "/root", "/run", "/sbin", "/srv"}
+    | {"/tmp", "/usr", "/usr/bin", "/usr/lib", "/usr/local", "/usr/local/bin", "/usr/local/lib"}
+    | {"/usr/local/share", "/usr/share", "/usr/src", "/var", "/var/cache", "/var/lib"}
+    | {"/var/log", "/var/tmp", "/var/www"}
+)
+
+
+@dataclass(frozen=True)
+class Added:
+    """A path an instruction's layer adds."""
+
+    path: str  # absolute and normalised; may hold glob characters (`COPY *.txt /app/`)
+    instr: Instruction
+    how: str  # "COPY", "curl -o", "apt-get update", "python -m venv" ...
+    directory: bool  # may be a directory whose contents the layer holds
+    copy: CopyTarget | None = None  # for COPY/ADD
+
+
+def run_mount_targets(df: Dockerfile, instr: Instruction) -> list[str]:
+    """Where a RUN mounts something (cache, tmpfs, bind, secret): not written to its layer."""
+    cwd = workdir_before(df, instr)
+    return [resolve_path(m.target, cwd) for m in instr.mounts if m.target]
+
+
+def added_by(df: Dockerfile, instr: Instruction, context_files=None) -> list[Added]:
+    """What an instruction's layer adds: COPY/ADD destinations, and for RUN the paths its
+    commands are known to create (downloads, clones, venvs, install prefixes, package-manager
+    lists and caches), except under the RUN's own mounts."""
+    if instr.keyword in ("COPY", "ADD"):
+        return [
+            Added(t.path, instr, instr.keyword, t.source != "" and "://" not in t.source, t)
+            for t in copy_targets(df, instr, context_files)
+        ]
+    if instr.keyword != "RUN":
+        return []
+    cwd = workdir_before(df, instr)
+    mounts = run_mount_targets(df, instr)
+    user, _ = user_before(df, instr)
+    out = []
+    for cmd in run_commands(df, instr):
+        for path, how, directory in _created(cmd, cwd, instr.env, user):
+            if not any(is_under(path, m) for m in mounts):
+                out.append(Added(path, instr, how, directory))
+    return out
+
+
+def word_value(word: Word, env) -> str | None:
+    """A word's value at build time (ARG/ENV expanded), or None when it depends on the shell."""
+    if not word.dynamic:
+        return word.text
+    if "$(" in word.text or "`" in word.text:
+        return None
+    from rules.shell import expand
+
+    exp = expand(word.text, env)
+    return None if exp.undefined else exp.value
+
+
+def _created(cmd: Command, cwd: str, env, user: str) -> list[tuple[str, str, bool]]:
+    prog = cmd.program
+    vals = [word_value(w, env) for w in cmd.words]
+    if any(v is None for v in vals[:1]):
+        return []
+    args = [v if v is not None else "" for v in vals[1:]]
+    home = "/root" if is_root_user(user) else None
+    out: list[tuple[str, str, bool]] = []
+
+    def add(path: str, how: str, directory: bool) -> None:
+        if path and "$" not in path:
+            out.append((resolve_path(path, cwd), how, directory))
+
+    if prog == "curl":
+        outdir = (_opt_values(args, "--output-dir") or [cwd])[-1]
+        for value in _opt_values(args, "-o", "--output"):
+            if value != "-":
+                add(posixpath.join(outdir, value), "curl -o", False)
+        if any(a in ("-O", "--remote-name", "--remote-name-all") or _short(a, "O") for a in args):
+            for url in (a for a in args if "://" in a):
+                add(posixpath.join(outdir, _url_name(url)), "curl -O", False)
+    elif prog == "wget":
+        outputs = _opt_values(args, "-O", "--output-document")
+        if outputs:
+            for value in outputs:
+                if value != "-":
+                    add(value, "wget -O", False)
+        else:
+            prefix = (_opt_values(args, "-P", "--directory-prefix") or [cwd])[-1]
+            for url in (a for a in args if "://" in a):
+                add(posixpath.join(prefix, _url_name(url)), "wget", False)
+    elif prog == "git" and "clone" in args:
+        rest = args[args.index("clone") + 1 :]
+        positional = _positional(
+            rest, {"-b", "--branch", "--depth", "-c", "--config", "-o", "--origin", "-j"}
+        )
+        if positional:
+            name = positional[1] if len(positional) > 1 else _url_name(positional[0])
+            add(name.removesuffix(".git"), "git clone", True)
+    elif prog in ("virtualenv", "uv") or python_invocation(cmd) is not None:
+        call = python_invocation(cmd)
+        if call is not None and call.kind == "module" and call.target in ("venv", "virtualenv"):
+            positional = _positional([w.text for w in call.args], {"--prompt"})
+            if positional:
+                add(positional[-1], f"python -m {call.target}", True)
+        elif prog == "virtualenv":
+            positional = _positional(args, {"-p", "--python", "--prompt"})
+            if positional:
+                add(positional[-1], "virtualenv", True)
+        elif prog == "uv" and args[:1] == ["venv"]:
+            positional = _positional(args[1:], {"-p", "--python", "--prompt"})
+            add(positional[0] if positional else ".venv", "uv venv", True)
+    elif prog in ("tar", "unzip", "bsdtar"):
+        dests = _opt_values(args, "-C", "--directory") if prog != "unzip" else []
+        dests += _opt_values(args, "-d") if prog == "unzip" else []
+        for dest in dests:
+            if resolve_path(dest, cwd) not in SYSTEM_DIRS:
+                add(dest, prog, True)
+    elif prog in ("npm", "yarn", "pnpm") and args[:1] in (["install"], ["ci"], ["i"], []):
+        add("node_modules", f"{prog} install", True)
+        if home and prog == "npm" and "--cache" not in args:
+            add(f"{home}/.npm", "npm install (cache)", True)
+    inst = installer(cmd)
+    if inst is not None and inst.tool == "pip" and inst.sub == "install":
+        for value in inst.values("-t", "--target", "--prefix", "--root"):
+            add(value, "pip install", True)
+        no_cache = inst.flag("--no-cache-dir") or _truthy(env.get("PIP_NO_CACHE_DIR", ""))
+        cache = (inst.values("--cache-dir") or [env.get("PIP_CACHE_DIR", "")])[-1]
+        if not no_cache and (cache or home):
+            add(cache or f"{home}/.cache/pip", "pip install (cache)", True)
+    op = package_op(cmd)
+    if op is not None and op.manager == "apt":
+        if op.action == "update":
+            add("/var/lib/apt/lists", "apt-get update", True)
+            add("/var/cache/apt", "apt-get update", True)
+        elif op.action in ("install", "upgrade"):
+            add("/var/cache/apt", f"apt-get {op.action}", True)
+    elif op is not None and op.manager == "apk" and op.action in ("install", "update", "upgrade"):
+        if "--no-cache" not in op.options:
+            add("/var/cache/apk", f"apk {op.action}", True)
+    elif op is not None and op.manager == "yum" and op.action in ("install", "update", "upgrade"):
+        for folder in ("/var/cache/yum", "/var/cache/dnf"):
+            add(folder, f"{prog} {op.action}", True)
+    return out
+
+
+def _truthy(value: str) -> bool:
+    # pip reads PIP_NO_CACHE_DIR through strtobool: "0", "false", "no", "off" are false.
+    return value.strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def _short(arg: str, letter: str) -> bool:
+    """A short-option cluster holding `letter` (`-fsSLO`)."""
+    return arg.startswith("-") and not arg.startswith("--") and letter in arg[1:]
+
+
+def _opt_values(args: list[str], *names: str) -> list[str]:
+    out = []
+    for i, arg in enumerate(args):
+        for name in names:
+            if arg == name and i + 1 < len(args):
+                out.append(args[i + 1])
+            elif name.startswith("--") and arg.startswith(name + "="):
+                out.append(arg[len(name) + 1 :])
+            elif (
+                # a cluster ending in the option letter: `-fsSLo file`, `-xzf x.tgz`
+                len(name) == 2
+                and len(arg) > 2
+                and arg.startswith("-")
+                and not arg.startswith("--")
+                and arg.endswith(name[1])
+                and i + 1 < len(args)
+            ):
+                out.append(args[i + 1])
+    return out
+
+
+def _positional(args: list[str], value_opts: set[str]) -> list[str]:
+    out = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg.startswith("-") and arg != "-":
+            skip = arg in value_opts
+        else:
+            out.append(arg)
+    return out
+
+
+def _url_name(url: str) -> str:
+    path = url.split("://", 1)[-1].split("?", 1)[0].split("#", 1)[0]
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    return name if "/" in path.rstrip("/") else "index.html"
