@@ -76,7 +76,7 @@ class Heredoc:
     def text(self) -> str:
         if not self.chomp:
             return self.body
-        return "".join(line.lstrip("\t") for line in self.body.splitlines(keepends=True))
+        return "\n".join(line.lstrip("\t") for line in self.body.split("\n"))
 
 
 @dataclass(frozen=True)
@@ -442,9 +442,9 @@ def _scan(
             shown = keyword if len(keyword) <= 40 else keyword[:40] + "..."
             raise InputError(path, f"unknown instruction: {shown}", start)
         heredocs: list[Heredoc] = []
-        if upper in HEREDOC_KEYWORDS or (
-            upper == "ONBUILD" and rest.strip().split(" ", 1)[0].upper() in HEREDOC_KEYWORDS
-        ):
+        # ONBUILD RUN <<EOF does not read a body: BuildKit's parser only looks for heredocs in
+        # RUN, COPY and ADD themselves.
+        if upper in HEREDOC_KEYWORDS:
             for name, chomp, expand_body in _heredoc_names(text, escape):
                 body: list[str] = []
                 first = i + 1
@@ -478,7 +478,7 @@ def _heredoc_names(line: str, escape: str) -> list[tuple[str, bool, bool]]:
 
 
 def extract_flags(rest: str) -> tuple[list[str], str]:
-    """Leading `--name=value` words, unquoted, and the remainder (BuildKit's extractBuilderFlags)."""
+    """Leading `--name=value` words, unquoted, and the rest (BuildKit's extractBuilderFlags)."""
     flags: list[str] = []
     pos = 0
     n = len(rest)
@@ -552,7 +552,11 @@ def parse_dockerfile(
 ) -> Dockerfile:
     """Parse a Dockerfile's bytes into the model. Raises InputError on what BuildKit rejects."""
     text, has_bom = _decode(data, path)
-    lines = text.splitlines()
+    # Only "\n" ends a line for BuildKit (a trailing "\r" is dropped); str.splitlines would
+    # also break at form feeds, U+2028 and friends inside a quoted LABEL value.
+    lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+    if lines and lines[-1] == "":
+        lines.pop()
     escape, directives, raws, comments, empties = _scan(path, lines)
     if not raws:
         raise InputError(path, "file with no instructions: a Dockerfile needs at least a FROM")
@@ -631,10 +635,7 @@ class _Builder:
                     "parent": parent,
                     "platform": platform or None,
                 }
-                if parent is not None:
-                    env = dict(final_env[parent])
-                else:
-                    env = {"PATH": DEFAULT_PATH}
+                env = dict(final_env[parent]) if parent is not None else {"PATH": DEFAULT_PATH}
                 args = {}
                 instr = Instruction(
                     keyword,

@@ -96,9 +96,11 @@ class _Lexer:
                 # `${}` or `${1}`: BuildKit rejects it; keep the text for the caller to see.
                 return "${"
             op = ""
-            if self.peek() == ":" and self.pos + 1 < len(self.text) and self.text[
-                self.pos + 1
-            ] in "-+?":
+            if (
+                self.peek() == ":"
+                and self.pos + 1 < len(self.text)
+                and self.text[self.pos + 1] in "-+?"
+            ):
                 op = self.take() + self.take()
             elif self.peek() in ("-", "+", "?"):
                 op = self.take()

@@ -310,12 +310,6 @@ def test_other_bad_input(data: bytes, fragment: str) -> None:
         parse_dockerfile(data, "Dockerfile")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model bug reported to the lead: parse_dockerfile splits lines with str.splitlines(), "
-    "which also breaks at \\x0c, \\x1c-\\x1e, \\x85, U+2028/U+2029 and a lone \\r; BuildKit "
-    "breaks only at \\n (dropping one trailing \\r)",
-)
 @pytest.mark.parametrize("odd", ["\x0c", "\u2028", "\x85", "\r"])
 def test_only_newline_ends_a_line(odd: str) -> None:
     df = assert_parity(f'FROM a\nLABEL x="a{odd}b"\nUSER 1\n'.encode())
