@@ -73,18 +73,17 @@ def check(ctx: CheckContext) -> Iterator[Violation]:
     ignore = ctx.dockerignore
     if ignore is None or not ignore.patterns:
         return
-    known = ctx.context_files is not None and ctx.all_files is not None
-    all_files: tuple[str, ...] = tuple(ctx.all_files or ()) if known else ()
-    all_set = frozenset(all_files)
-    sent: Collection[str] = ctx.context_files or {}
+    folder = _Folder(ctx) if ctx.context_files is not None and ctx.all_files is not None else None
     for instr in ctx.dockerfile.instructions:
         for source in context_sources(instr):
             if source.whole_context:
                 continue
             problem = None
-            if known:
-                problem = _with_context(source, ignore, all_files, all_set, sent)
-            if problem is None and not source.glob and (not known or not _present(source, all_set)):
+            if folder is not None:
+                if folder.sends_some(source):
+                    continue  # the usual case, decided without listing the whole folder
+                problem = _with_context(source, ignore, folder)
+            if problem is None and not source.glob and (folder is None or not folder.has(source)):
                 problem = _from_patterns(source, ignore)
             if problem is None:
                 continue
@@ -97,40 +96,54 @@ def check(ctx: CheckContext) -> Iterator[Violation]:
             )
 
 
-def _present(source: Source, all_set: frozenset[str]) -> bool:
-    if source.path in all_set:
-        return True
-    prefix = source.path + "/"
-    return any(f.startswith(prefix) for f in all_set)
+class _Folder:
+    """The context folder: what BuildKit sends, and (listed only when needed) what is there."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self._ctx = ctx
+        self.sent: Collection[str] = ctx.context_files or {}
+        self._all: tuple[str, ...] | None = None
+        self._all_set: frozenset[str] = frozenset()
+
+    @property
+    def all_files(self) -> tuple[str, ...]:
+        if self._all is None:
+            self._all = tuple(self._ctx.all_files or ())
+            self._all_set = frozenset(self._all)
+        return self._all
+
+    def is_file(self, path: str) -> bool:
+        _ = self.all_files
+        return path in self._all_set
+
+    def sends_some(self, source: Source) -> bool:
+        if not source.glob and source.path in self.sent:
+            return True
+        return bool(copied_files(source, self.sent))
+
+    def has(self, source: Source) -> bool:
+        return self.is_file(source.path) or bool(copied_files(source, self.all_files))
 
 
-def _with_context(
-    source: Source,
-    ignore: IgnoreFile,
-    all_files: tuple[str, ...],
-    all_set: frozenset[str],
-    sent: Collection[str],
-) -> tuple[str, str] | None:
-    """Compare what the source would copy from the folder with what BuildKit sends."""
+def _with_context(source: Source, ignore: IgnoreFile, folder: _Folder) -> tuple[str, str] | None:
+    """Nothing the source copies is sent: is something there, excluded?"""
     if source.glob:
-        wanted = copied_files(source, all_files)
-        if not wanted or any(f in sent for f in wanted):
+        wanted = copied_files(source, folder.all_files)
+        if not wanted:
             return None
         return (
             f"every file it matches ({_examples(wanted)}) is excluded {_why(wanted[0], ignore)}; "
             "nothing is copied and the build fails",
             _fix(wanted[0], ignore, source.path),
         )
-    if source.path in all_set:
-        if source.path in sent:
-            return None
+    if folder.is_file(source.path):
         return (
             f"{source.path} is excluded {_why(source.path, ignore)}; it is not in the build "
             'context and the build fails with "not found"',
             _fix(source.path, ignore),
         )
-    wanted = list(under(source.path, all_files))
-    if not wanted or any(f in sent for f in wanted):
+    wanted = list(under(source.path, folder.all_files))
+    if not wanted:
         return None
     return (
         f"every file under {source.path}/ ({_examples(wanted)}) is excluded "

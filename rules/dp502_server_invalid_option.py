@@ -125,7 +125,6 @@ _FOR_GUNICORN: dict[str, tuple[str | None, str]] = {
     "--limit-concurrency": (None, "gunicorn has no such limit for UvicornWorker"),
     "--app-dir": (None, "gunicorn's equivalent is --chdir or --pythonpath"),
 }
-_CLICK_BOOL = frozenset({"1", "0", "true", "false", "t", "f", "yes", "no", "y", "n", "on", "off"})
 _SCRIPT_SHEBANG = re.compile(r"^#!\s*\S*?(?:/env\s+)?\S*\b(sh|bash|ash|dash|zsh|ksh)\b")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
@@ -407,6 +406,8 @@ _NUMBER = re.compile(r"^-\d+(\.\d+)?$")
 
 def _bad_value(option, value: str, word: Word, exec_form: bool) -> tuple[str, str] | None:
     """(why the server rejects the value, what to do), or None when it is fine or unknown."""
+    from rules.option_tables import CLICK_BOOL
+
     if option.value == "str":
         return None
     if word.dynamic and not exec_form:
@@ -430,7 +431,7 @@ def _bad_value(option, value: str, word: Word, exec_form: bool) -> tuple[str, st
             float(value)
         except ValueError:
             return "not a number", f"Give {option.name} a number"
-    elif option.value == "bool" and value.strip().lower() not in _CLICK_BOOL:
+    elif option.value == "bool" and value.strip().lower() not in CLICK_BOOL:
         return "not a boolean", f"Give {option.name} true or false"
     return None
 

@@ -190,3 +190,17 @@ def test_pip_table_matches_installed_pip() -> None:
     table = pip_table()
     assert {"no-cache-dir", "index-url", "disable-pip-version-check"} <= table.options
     assert introspect_pip() >= {"no-cache-dir", "default-timeout", "root-user-action"}
+
+
+def test_dp404_names_git_and_venv(tmp_path: Path) -> None:
+    """.git and .venv cannot be committed as fixtures: made here."""
+    for rel in (".git/HEAD", ".git/objects/ab/cd", ".venv/pyvenv.cfg", ".env", "app/main.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x\n")
+    (tmp_path / ".dockerignore").write_text("__pycache__/\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.13-slim\nCOPY . /app\n")
+    result = engine.check_dockerfile(str(tmp_path / "Dockerfile"), config=Config(select=OURS))
+    (finding,) = [f for f in result.findings if f.rule == "DP404"]
+    assert finding.line == 2
+    assert ".env, .git/ (2 files" in finding.message and ".venv/ (1 file" in finding.message
+    assert {f.rule for f in result.findings} == {"DP404", "DP501"}
