@@ -357,6 +357,8 @@ def _check_command(cmd: Command, locate: Locate, text: _Text) -> Iterator[Violat
         return
     program, args = server
     table = server_table(program)
+    if table is None:
+        return  # no option table at all (an install without rules/data): nothing to check
     present = {w.text.split("=", 1)[0] for w in args}
     i = 0
     while i < len(args):
@@ -450,6 +452,7 @@ def _unknown(
 
     where = locate(word)
     table = server_table(program)
+    assert table is not None  # _check_command had it
     if candidates:
         message = (
             f"{name} is ambiguous for gunicorn {version} (it could be {', '.join(candidates)}): "

@@ -81,6 +81,8 @@ def check(ctx: CheckContext) -> Iterator[Violation]:
     from rules.option_tables import pip_table
 
     table = pip_table()
+    if table is None:
+        return  # no option list at all (an install without rules/data): nothing to check
     texts = "\n".join(df.lines) + "\n" + "\n".join(ctx.context_texts.values())
     reported: set[tuple[str, int]] = set()
     for name, line in found:

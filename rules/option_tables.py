@@ -181,7 +181,11 @@ _INTROSPECT = {"uvicorn": introspect_uvicorn, "gunicorn": introspect_gunicorn}
 
 @cache
 def _bundled(name: str) -> dict:
-    return json.loads((DATA / name).read_text(encoding="utf-8"))
+    """A bundled table; {} when the file is missing (an install without the package data)."""
+    try:
+        return json.loads((DATA / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def _options_from_json(raw: dict) -> dict[str, Option]:
@@ -193,16 +197,21 @@ def _options_from_json(raw: dict) -> dict[str, Option]:
 
 
 @cache
-def server_table(program: str) -> ServerTable:
-    """uvicorn's or gunicorn's options: the installed package's, else the bundled table."""
-    bundled = _bundled("server_options.json")[program]
+def server_table(program: str) -> ServerTable | None:
+    """uvicorn's or gunicorn's options: the installed package's, else the bundled table.
+
+    None when neither is available: the rule then has nothing to check against.
+    """
+    bundled = _bundled("server_options.json").get(program)
     installed = _installed_version(program)
-    if installed and installed != bundled["version"]:
+    if installed and (bundled is None or installed != bundled["version"]):
         try:
             options = _INTROSPECT[program]()
             return ServerTable(program, installed, "installed", options, program == "gunicorn")
         except Exception:
             pass  # any failure to import or introspect means: use the bundled table
+    if bundled is None:
+        return None
     return ServerTable(
         program,
         bundled["version"],
@@ -213,16 +222,18 @@ def server_table(program: str) -> ServerTable:
 
 
 @cache
-def pip_table() -> PipTable:
-    """pip's long options: the installed pip's, else the bundled table."""
+def pip_table() -> PipTable | None:
+    """pip's long options: the installed pip's, else the bundled table (None: neither)."""
     bundled = _bundled("pip_options.json")
     installed = _installed_version("pip")
-    options = frozenset(bundled["options"])
-    version, source = bundled["version"], "bundled"
-    if installed and installed != bundled["version"]:
+    options: frozenset[str] | None = frozenset(bundled["options"]) if bundled else None
+    version, source = bundled.get("version", ""), "bundled"
+    if installed and installed != version:
         # Any failure means pip's internals moved: the bundled table is used.
         with contextlib.suppress(Exception):
             options, version, source = introspect_pip(), installed, "installed"
+    if options is None:
+        return None
     return PipTable(
         version,
         source,
