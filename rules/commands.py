@@ -26,6 +26,7 @@ import bisect
 import posixpath
 import re
 from dataclasses import dataclass, replace
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -1482,3 +1483,29 @@ def _url_name(url: str) -> str:
     path = url.split("://", 1)[-1].split("?", 1)[0].split("#", 1)[0]
     name = path.rstrip("/").rsplit("/", 1)[-1]
     return name if "/" in path.rstrip("/") else "index.html"
+
+
+def copy_brings(files, copy: CopyTarget, path: str, names: tuple[str, ...] = ()) -> bool | None:
+    """Whether a COPY from the build context put files at or under `path` (an absolute path at
+    or below `copy.path`, globs allowed), optionally only files or folders named like `names`.
+    None when the context cannot tell: no context, a glob source, a source not in it."""
+    if not copy.from_context or files is None or _GLOB.search(copy.source):
+        return None
+    from rules.sources import glob_matches
+
+    source = posixpath.normpath("/" + copy.source).lstrip("/")
+    prefix = source + "/" if source else ""
+    copied = [f for f in files if not source or f == source or f.startswith(prefix)]
+    if not copied:
+        return None  # the source is not in the context: the build fails first (DP402)
+    rel = "" if path == copy.path else path[len(copy.path) + 1 :]
+    pattern = posixpath.join(source, rel) if rel else source
+    for f in copied:
+        if pattern and not glob_matches(pattern, f):
+            continue
+        if not names:
+            return True
+        below = f[len(pattern) + 1 :].split("/") if pattern else f.split("/")
+        if any(fnmatchcase(part, n) for part in below for n in names):
+            return True
+    return False
