@@ -537,7 +537,7 @@ def check_dockerfile(
     dropped: list[dict] = []
     notes: list[str] = []
     if hadolint:
-        kept, dropped, notes = run_hadolint(path, dockerfile, findings)
+        kept, dropped, notes = run_hadolint(path, dockerfile, findings, target)
         findings = sort_findings(
             findings + apply_overrides(kept, config, dockerfile_suppressions(dockerfile))
         )
@@ -558,19 +558,12 @@ def check_dockerignore_alone(path: str, config: Config = DEFAULT) -> FileResult:
 
 
 def run_hadolint(
-    path: str, dockerfile: Dockerfile, findings: list[Finding]
+    path: str, dockerfile: Dockerfile, findings: list[Finding], target: str | None
 ) -> tuple[list[Finding], list[dict], list[str]]:
-    import importlib
+    # Imported here: only `--hadolint` runs pay for the adapter.
+    from rules import hadolint
 
-    try:
-        adapter = importlib.import_module("rules.hadolint")
-    except ModuleNotFoundError as exc:
-        if exc.name != "rules.hadolint":
-            raise
-        raise InputError(
-            path, "--hadolint: the hadolint adapter (rules/hadolint.py) is not installed"
-        ) from None
-    kept, dropped, notes = adapter.check_file(path, dockerfile, findings)
+    kept, dropped, notes = hadolint.check_file(path, dockerfile, findings, target=target)
     return list(kept), list(dropped), list(notes)
 
 

@@ -463,6 +463,8 @@ def _scan(
 
 
 def _heredoc_names(line: str, escape: str) -> list[tuple[str, bool, bool]]:
+    if "<<" not in line:
+        return []
     out = []
     for word in split_words(line, escape):
         m = _HEREDOC.match(word)

@@ -22,12 +22,10 @@ _GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.
 
 
 def tool_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    # A constant, not importlib.metadata: reading the installed metadata costs 20-50 ms a run.
+    from rules import __version__
 
-    try:
-        return version("dockperf")
-    except PackageNotFoundError:
-        return "0+unknown"
+    return __version__
 
 
 def information_uri() -> str:

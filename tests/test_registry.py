@@ -90,3 +90,12 @@ def test_every_rule_has_bad_and_good_fixtures(module):
     names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
     assert any(n.startswith("bad") for n in names), f"no bad fixture in {folder}"
     assert any(n.startswith("good") for n in names), f"no good fixture in {folder}"
+
+
+def test_version_constant_matches_pyproject() -> None:
+    import tomllib
+
+    import rules
+
+    with (Path(__file__).parents[1] / "pyproject.toml").open("rb") as fh:
+        assert rules.__version__ == tomllib.load(fh)["project"]["version"]
