@@ -77,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
         help="where pyproject.toml with [tool.dockperf.bench] is",
     )
     run.add_argument("-v", "--verbose", action="store_true")
+    # Tests find what a run created by this id (it is also in every label).
+    run.add_argument("--run-id", help=argparse.SUPPRESS)
     return parser
 
 
@@ -151,6 +153,7 @@ def _run(args: argparse.Namespace) -> int:
         provision=not args.no_provision,
         build_timeout=args.build_timeout,
         health_timeout=args.health_timeout,
+        run_id=args.run_id,
     )
     for name in opts.variants:
         cfg.variant(name)  # unknown names are a usage error before anything starts

@@ -73,13 +73,32 @@ def apply_layers(layers: Iterable[LayerFiles]) -> FilesystemReport:
     or replaces it (any new entry at the same path: a rewrite, even a chmod, copies the file up).
     """
     files: dict[str, int] = {}  # path -> size of the visible version
+    # Number of files below each directory, so "is there a tree here?" is a lookup, not a scan.
+    below: dict[str, int] = {}
     wasted = 0
 
+    def ancestors(path: str) -> Iterator[str]:
+        while "/" in path:
+            path = path.rsplit("/", 1)[0]
+            yield path
+
+    def add(path: str, size: int) -> None:
+        if path not in files:
+            for parent in ancestors(path):
+                below[parent] = below.get(parent, 0) + 1
+        files[path] = size
+
+    def pop(path: str) -> int:
+        for parent in ancestors(path):
+            below[parent] -= 1
+        return files.pop(path)
+
     def drop_tree(prefix: str) -> int:
-        lost = 0
-        under = prefix + "/"
-        for path in [p for p in files if p == prefix or p.startswith(under)]:
-            lost += files.pop(path)
+        lost = pop(prefix) if prefix in files else 0
+        if below.get(prefix):
+            under = prefix + "/"
+            for path in [p for p in files if p.startswith(under)]:
+                lost += pop(path)
         return lost
 
     for layer in layers:
@@ -88,9 +107,12 @@ def apply_layers(layers: Iterable[LayerFiles]) -> FilesystemReport:
         for entry in layer.entries:
             parent, base = posixpath.split(entry.path)
             if base == OPAQUE:
-                wasted += drop_tree(parent) if parent else sum(files.values())
-                if not parent:
+                if parent:
+                    wasted += drop_tree(parent)
+                else:
+                    wasted += sum(files.values())
                     files.clear()
+                    below.clear()
             elif base.startswith(WHITEOUT):
                 wasted += drop_tree(posixpath.join(parent, base[len(WHITEOUT) :]))
         for entry in layer.entries:
@@ -100,13 +122,13 @@ def apply_layers(layers: Iterable[LayerFiles]) -> FilesystemReport:
             if entry.is_dir:
                 # A directory replacing a file hides it; a directory over a directory merges.
                 if entry.path in files:
-                    wasted += files.pop(entry.path)
+                    wasted += pop(entry.path)
                 continue
             if entry.path in files:
                 wasted += files[entry.path]
-            else:
+            elif below.get(entry.path):
                 wasted += drop_tree(entry.path)  # a file replacing a directory hides its tree
-            files[entry.path] = entry.size
+            add(entry.path, entry.size)
     return FilesystemReport(wasted_bytes=wasted, final_files=frozenset(files))
 
 
@@ -230,7 +252,8 @@ def layer_table(config: dict[str, object], history: list[dict[str, object]]) -> 
     for i, step in enumerate(steps):
         if step.get("empty_layer"):
             continue
-        created_by = str(step.get("created_by", ""))
+        # An imported base layer has no instruction, only the import's comment.
+        created_by = str(step.get("created_by") or step.get("comment") or "")
         size = int(api[i].get("Size", 0)) if i < len(api) else 0  # type: ignore[call-overload]
         layers.append(Layer(created_by=_clean_created_by(created_by), size_bytes=size))
     return tuple(layers)

@@ -50,7 +50,10 @@ def appended(target: Path, line: str, backups: Path) -> Iterator[None]:
 
 
 def _restore(data: Path, meta: Path) -> None:
-    info = json.loads(meta.read_text())
+    try:
+        info = json.loads(meta.read_text())
+    except FileNotFoundError:
+        return  # already restored (by restore_leftovers, or a second finally)
     target = Path(info["target"])
     current = target.read_bytes() if target.exists() else b""
     if hashlib.sha256(current).hexdigest() != info["written"]:

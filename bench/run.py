@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import secrets
 import signal
 import tempfile
 import time
@@ -399,7 +400,10 @@ def _measure_variant(
                         last = one_build(no_cache=scenario == "cold")
                     else:
                         target_file, line = change
-                        with mutate.appended(target_file, f"{line} {i}", backups):
+                        # A fresh nonce each time: content BuildKit has never seen, even if a
+                        # run id were reused, so the change can never be a cache hit.
+                        nonce = secrets.token_hex(8)
+                        with mutate.appended(target_file, f"{line} {i} {nonce}", backups):
                             last = one_build(no_cache=False)
                     runs.append(last.seconds)
                     log.info("%s %s #%d: %.2f s", v.name, scenario, i + 1, last.seconds)

@@ -70,9 +70,14 @@ def _http_status(port: int, path: str, timeout: float = 1.0) -> int | None:
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         conn.request("GET", path)
-        return conn.getresponse().status
+        response = conn.getresponse()
+        # Read the body before closing: closing with unread data resets the connection, which
+        # servers log as errors (noise in the very logs we show when a container fails).
+        response.read()
     except (OSError, http.client.HTTPException):
         return None
+    else:
+        return response.status
     finally:
         conn.close()
 
