@@ -24,8 +24,9 @@ The cache mount costs a mount and gives nothing: every build still downloads the
 packages (the seed's claim "apt 50 s -> 15 s" does not happen with docker-clean active), and
 parallel stages can fail at random on apt's lock.
 
-The fix removes docker-clean for the rest of the stage, so any later apt RUN of that stage keeps
-its `.deb` files in the layer unless it also uses the cache mount (DP101 adds it).
+The fix removes docker-clean before the first apt download of the stage's lineage (in the stage
+it is built from, when that one installs packages too), so any apt RUN after it keeps its `.deb`
+files in its layer unless it also uses the cache mount; DP101 adds those mounts.
 
 ## Example
 ```dockerfile
@@ -71,7 +72,7 @@ from rules.commands import (
     run_scripts,
     workdir_before,
 )
-from rules.model import Dockerfile, Instruction, Mount, parse_mount
+from rules.model import Dockerfile, Instruction, Mount, Stage, parse_mount
 from rules.shell import expand
 
 RULE = Rule(
@@ -212,6 +213,18 @@ def _sharing_edits(df: Dockerfile, instr: Instruction, targets: set[str]) -> lis
     return edits
 
 
+def _first_download(df: Dockerfile, stage: Stage, instr: Instruction) -> Instruction:
+    """The lineage's first RUN that downloads packages: docker-clean goes before it, so that one
+    line serves every apt RUN after it, in this stage and the stages it is built from (DP101
+    gives the unmounted ones their mounts)."""
+    for i in df.lineage_instructions(stage):
+        if i is instr:
+            break
+        if i.keyword == "RUN" and any(is_apt_download(c) for c in run_commands(df, i)):
+            return i
+    return instr
+
+
 def check(ctx: CheckContext) -> Iterator[Violation]:
     df = ctx.dockerfile
     # Stages where an edit already disables docker-clean: stages built FROM them need no other.
@@ -262,9 +275,10 @@ def check(ctx: CheckContext) -> Iterator[Violation]:
                 )
                 fixes.append(f"run `rm -f {DOCKER_CLEAN}` in an earlier RUN of this stage")
                 if not any(s.index in cleaned for s in df.lineage(stage)):
-                    indent = re.match(r"\s*", df.lines[instr.line - 1]).group(0)
-                    edits.append(Edit(instr.line, instr.line - 1, (indent + DISABLE_LINE,)))
-                    cleaned.add(stage.index)
+                    at = _first_download(df, stage, instr)
+                    indent = re.match(r"\s*", df.lines[at.line - 1]).group(0)
+                    edits.append(Edit(at.line, at.line - 1, (indent + DISABLE_LINE,)))
+                    cleaned.add(at.stage)
 
             unlocked = sorted(
                 {t for m, _, t in mounts if (m.get("sharing") or "shared") == "shared"}
