@@ -352,10 +352,13 @@ def _analyse(
         out.problems.append(text)
     elif not matching:
         where = ", ".join(t for _, t in mounts)
-        out.problems.append(
+        text = (
             f"the cache mount at {where} is not where `{what}` caches: it runs as {runs_as} "
             f"and uses {uses}"
         )
+        if causes:
+            text += f", and {' and '.join(map(str, causes))} turns its cache off{why_any}"
+        out.problems.append(text)
     else:
         mount, target = matching[0]
         if causes:

@@ -92,6 +92,14 @@ class GroupInstall:
     instr: Instruction
     stage: Stage
     shared: bool  # resolved against a shared lock or constraints
+    # The stage that made this environment: installs into one folder along one FROM chain (a
+    # venv built up stage by stage) are one environment; the same folder in unrelated stages
+    # (`--prefix=/install` in two builders) is two.
+    env: int = -1
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.dest, self.env)
 
 
 def _venvs_made(df: Dockerfile, stage: Stage, limit: Instruction) -> set[str]:
@@ -183,8 +191,12 @@ def group_installs(df: Dockerfile) -> dict[int, list[GroupInstall]]:
                 dest = destination(df, stage, instr, inst, cwd)
                 if dest is None:
                     continue
+                earlier = [
+                    g for s in df.lineage(stage) for g in out.get(s.index, []) if g.dest == dest
+                ]
+                env = earlier[0].env if earlier else stage.index
                 out.setdefault(stage.index, []).append(
-                    GroupInstall(dest, instr, stage, _shared(inst, cmd, instr))
+                    GroupInstall(dest, instr, stage, _shared(inst, cmd, instr), env)
                 )
     return out
 
@@ -199,26 +211,26 @@ def check(ctx: CheckContext) -> Iterator[Violation]:
     if not groups:
         return
     # Destinations each stage holds: its lineage's installs, plus what COPY --from brought.
-    holds: dict[int, dict[str, list[GroupInstall]]] = {}
+    holds: dict[int, dict[tuple[str, int], list[GroupInstall]]] = {}
     for stage in df.stages:
-        held: dict[str, list[GroupInstall]] = {}
+        held: dict[tuple[str, int], list[GroupInstall]] = {}
         if stage.parent is not None:
-            for dest, items in holds.get(stage.parent, {}).items():
-                held.setdefault(dest, []).extend(items)
+            for key, items in holds.get(stage.parent, {}).items():
+                held.setdefault(key, []).extend(items)
         for g in groups.get(stage.index, []):
-            held.setdefault(g.dest, []).append(g)
+            held.setdefault(g.key, []).append(g)
         copies: list[tuple[Instruction, list[GroupInstall]]] = []
         for instr in stage.instructions:
             brought = _copied_groups(df, instr, holds)
             if brought:
                 copies.append((instr, brought))
                 for g in brought:
-                    held.setdefault(g.dest, []).append(g)
+                    held.setdefault(g.key, []).append(g)
         holds[stage.index] = held
         if copies:
-            combined = {g.dest: g for _, brought in copies for g in brought}
-            for dest, items in held.items():
-                combined.setdefault(dest, items[0])
+            combined = {g.key: g for _, brought in copies for g in brought}
+            for key, items in held.items():
+                combined.setdefault(key, items[0])
             if len(combined) >= 2 and not all(g.shared for g in combined.values()):
                 yield _violation(df, stage, copies, list(combined.values()))
                 continue
@@ -228,7 +240,9 @@ def check(ctx: CheckContext) -> Iterator[Violation]:
 
 
 def _copied_groups(
-    df: Dockerfile, instr: Instruction, holds: dict[int, dict[str, list[GroupInstall]]]
+    df: Dockerfile,
+    instr: Instruction,
+    holds: dict[int, dict[tuple[str, int], list[GroupInstall]]],
 ) -> list[GroupInstall]:
     if instr.keyword not in ("COPY", "ADD") or not instr.has_flag("from"):
         return []
@@ -239,14 +253,14 @@ def _copied_groups(
     for src in instr.args[:-1]:
         # Sources of COPY --from are paths in the other stage, from its root.
         path = resolve_path(src, "/")
-        for dest, items in holds[source_stage.index].items():
+        for (dest, _), items in holds[source_stage.index].items():
             if is_under(dest, path) or is_under(path, dest):
                 out.extend(items[:1])
     return out
 
 
 def _pythonpath_join(
-    df: Dockerfile, stage: Stage, held: dict[str, list[GroupInstall]]
+    df: Dockerfile, stage: Stage, held: dict[tuple[str, int], list[GroupInstall]]
 ) -> Violation | None:
     """An ENV PYTHONPATH of this stage that joins two or more separately installed groups."""
     for instr in stage.instructions:
@@ -257,9 +271,9 @@ def _pythonpath_join(
                 continue
             entries = [e for e in kv.value.split(":") if e]
             joined = {
-                dest: items[0]
-                for dest, items in held.items()
-                if any(is_under(resolve_path(e, "/"), dest) for e in entries)
+                key: items[0]
+                for key, items in held.items()
+                if any(is_under(resolve_path(e, "/"), key[0]) for e in entries)
             }
             if len(joined) >= 2 and not all(g.shared for g in joined.values()):
                 return Violation(
