@@ -80,8 +80,11 @@ class Engine:
 
 
 def _sdk_kwargs() -> dict[str, Any]:
-    """Where the Docker CLI would connect: DOCKER_HOST wins, then DOCKER_CONTEXT/currentContext."""
-    if os.environ.get("DOCKER_HOST") and not os.environ.get("DOCKER_CONTEXT"):
+    """Where the Docker CLI would connect: DOCKER_HOST wins, then DOCKER_CONTEXT/currentContext.
+
+    (The CLI resolves it in this order too: an explicit host selects the "default" context.)
+    """
+    if os.environ.get("DOCKER_HOST"):
         from docker.utils import kwargs_from_env
 
         return kwargs_from_env()

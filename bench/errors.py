@@ -29,3 +29,5 @@ class ContainerFailed(BenchError):
         super().__init__(message)
         self.exit_code = exit_code
         self.log_tail = log_tail
+        # Startup times measured before the failure (kept in the results, marked partial).
+        self.startups: tuple[float, ...] = ()

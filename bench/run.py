@@ -23,7 +23,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Protocol
 
-from bench import baseimages, dockerd, image, markdown, metrics, mutate, runtime
+from bench import baseimages, claims, dockerd, image, markdown, metrics, mutate, runtime, targets
 from bench.build import LABEL, BuildResult, BuildSpec, build, clear_cache_mounts
 from bench.config import BenchConfig, VariantConfig
 from bench.errors import BenchError, BuildFailed, ContainerFailed, EngineError
@@ -84,6 +84,7 @@ class Options:
     load_seconds: float | None = None
     concurrency: int = 16
     run_id: str | None = None
+    claims: tuple[str, ...] = claims.CLAIM_KEYS  # the seed's claims to measure (bench.claims)
 
     @property
     def build_repeats(self) -> int:
@@ -119,6 +120,7 @@ class _State:
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     done: bool = False
+    measured_seconds: float = 0.0  # inside builds and container runs: what is measured
 
     def freeze(self, root: Path) -> VariantMetrics:
         build = BuildMetrics(dict(self.scenarios), self.cold_steps) if self.scenarios else None
@@ -191,15 +193,18 @@ def run(cfg: BenchConfig, opts: Options, ui: Ui | None = None) -> Outcome:
     fatal: str | None = None
     client: docker.DockerClient | None = None
     keep: list[str] = []
+    measured_claims: list[metrics.ClaimResult] = []
+    gate = _gate_config(cfg)
     json_path = opts.output_dir / "metrics.json"
     md_path = opts.output_dir / "bench.md"
 
     def write() -> Metrics:
-        m = _assemble(cfg, started_at, engine_info, states)
+        m = _assemble(cfg, started_at, engine_info, states, gate.targets, measured_claims)
         metrics.write_metrics(json_path, m)
         metrics.write_atomic(md_path, markdown.render(m))
         return m
 
+    wall_start = time.monotonic()
     with _signals_interrupt():
         try:
             ui.phase("finding a Docker engine")
@@ -219,6 +224,8 @@ def run(cfg: BenchConfig, opts: Options, ui: Ui | None = None) -> Outcome:
                     _measure_variant(state, cfg, opts, engine, client, run_id, backups, ui, keep)
                     state.done = True
                 except (BuildFailed, ContainerFailed) as exc:
+                    if dockerd.ping() is None:  # the build or container died with the engine
+                        raise _engine_gone(exc) from exc
                     state.errors.append(_describe(exc))
                     ui.note(f"{state.config.name}: {_describe(exc)}")
                 except BenchError as exc:
@@ -232,6 +239,9 @@ def run(cfg: BenchConfig, opts: Options, ui: Ui | None = None) -> Outcome:
                         raise _engine_gone(exc) from exc
                     state.errors.append(f"{type(exc).__name__}: {exc}")
                     ui.note(f"{state.config.name}: unexpected {type(exc).__name__}: {exc}")
+                write()
+            for found in _claims(cfg, opts, states, engine, client, run_id, backups, ui):
+                measured_claims.append(found)
                 write()
         except Interrupted as exc:
             interrupted = True
@@ -252,7 +262,21 @@ def run(cfg: BenchConfig, opts: Options, ui: Ui | None = None) -> Outcome:
                             f"leftovers with label {LABEL}={run_id}"
                         )
                 final = write()
+    _log_overhead(time.monotonic() - wall_start, sum(s.measured_seconds for s in states))
     return Outcome(final, json_path, md_path, interrupted, fatal)
+
+
+def _log_overhead(wall: float, measured: float) -> None:
+    """bench's own cost: everything but the builds and container runs it times (goal: < 10%)."""
+    if wall > 0:
+        own = wall - measured
+        log.info(
+            "bench took %.1f s, %.1f s of it in builds and runs; own overhead %.1f s (%.1f%%)",
+            wall,
+            measured,
+            own,
+            100 * own / wall,
+        )
 
 
 @contextlib.contextmanager
@@ -365,6 +389,11 @@ def _measure_variant(
     keep: list[str],
 ) -> None:
     v = state.config
+    # Limits first: a broken compose file should fail the variant before minutes of building.
+    limits = _limits(v, client)
+    state.notes.extend(limits.notes)
+    for note in limits.notes:
+        ui.note(f"{v.name}: {note}")
     ui.phase(f"{v.name}: build context")
     state.context = _context(v)
     tag = f"dockperf-bench/{v.name}:{run_id}"
@@ -381,7 +410,11 @@ def _measure_variant(
                 no_cache=no_cache,
                 timeout=opts.build_timeout,
             )
-            return build(engine, spec, on_line=_step_reporter(ui))
+            t0 = time.monotonic()
+            try:
+                return build(engine, spec, on_line=_step_reporter(ui))
+            finally:
+                state.measured_seconds += time.monotonic() - t0
 
         repeats = opts.build_repeats
         for scenario in opts.scenarios:
@@ -419,10 +452,6 @@ def _measure_variant(
     if opts.keep_images:
         client.images.get(final.image_id or tag).tag(f"dockperf/{v.name}", "latest")
         keep.append(final.image_id)
-    limits = _limits(v, client)
-    state.notes.extend(limits.notes)
-    for note in limits.notes:
-        ui.note(f"{v.name}: {note}")
     spec = runtime.RunSpec(
         image=final.image_id or tag,
         run_id=run_id,
@@ -434,9 +463,15 @@ def _measure_variant(
     )
     ui.phase(f"{v.name}: runtime")
     ids: list[str] = []
+    t0 = time.monotonic()
     try:
         result = runtime.measure(client, spec, opts.plan(), ui.detail, ids)
+    except ContainerFailed as exc:
+        if exc.startups:  # keep the startups timed before the failure
+            state.runtime = RuntimeMetrics(summarize(exc.startups), None, None, None, None, limits)
+        raise
     finally:
+        state.measured_seconds += time.monotonic() - t0
         for cid in ids:
             with contextlib.suppress(Exception):
                 runtime.remove(client, cid)
@@ -506,8 +541,54 @@ def cleanup(client: docker.DockerClient, run_id: str, keep: list[str] | None = N
             client.images.remove(img.id, force=True)
 
 
+def _gate_config(cfg: BenchConfig) -> targets.GateConfig:
+    """The targets ([tool.dockperf.gate], the seed's by default): the gate's, one definition."""
+    try:
+        return targets.load_config(cfg.root / "pyproject.toml")
+    except targets.GateError as exc:
+        raise BenchError(str(exc)) from None
+
+
+def _claims(
+    cfg: BenchConfig,
+    opts: Options,
+    states: list[_State],
+    engine: dockerd.Engine,
+    client: docker.DockerClient,
+    run_id: str,
+    backups: Path,
+    ui: Ui,
+) -> Iterator[metrics.ClaimResult]:
+    """The seed's claims, A/B pairs generated from the primary variant (bench.claims)."""
+    state = next((s for s in states if s.config.name == cfg.primary), None)
+    if not opts.claims:
+        return
+    if state is None or not state.done:
+        ui.note(f"claims skipped: the primary variant {cfg.primary} was not measured")
+        return
+    v = state.config
+    with tempfile.TemporaryDirectory(prefix="dockperf-claims-") as tmp:
+        setup = claims.Setup.for_variant(
+            v,
+            opts,
+            engine,
+            client,
+            run_id,
+            dockerfile=_dockerfile_for_build(v, engine, Path(tmp), ui),
+            limits=_limits(v, client),
+            workdir=Path(tmp),
+            backups=backups,
+        )
+        yield from claims.measure(setup, ui, opts.claims)
+
+
 def _assemble(
-    cfg: BenchConfig, timestamp: str, engine: EngineInfo | None, states: list[_State]
+    cfg: BenchConfig,
+    timestamp: str,
+    engine: EngineInfo | None,
+    states: list[_State],
+    target_list: tuple[targets.Target, ...] = targets.SEED.targets,
+    claim_results: list[metrics.ClaimResult] | tuple[metrics.ClaimResult, ...] = (),
 ) -> Metrics:
     variants = tuple(s.freeze(cfg.root) for s in states)
     names = {v.name for v in variants}
@@ -522,5 +603,6 @@ def _assemble(
         variants=variants,
         primary=primary,
         comparison=comparison,
-        targets=metrics.check_targets(by_name.get(primary) if primary else None),
+        targets=metrics.check_targets(by_name.get(primary) if primary else None, target_list),
+        claims=tuple(claim_results),
     )

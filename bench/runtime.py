@@ -211,7 +211,12 @@ def _interpolate(value: Any) -> Any:
 
 def compose_limits(path: Path, service: str | None) -> tuple[float | None, int | None, str]:
     """(cpus, memory bytes, service name) from deploy.resources.limits (or cpus/mem_limit)."""
-    import yaml
+    try:
+        import yaml
+    except ImportError as exc:
+        raise BenchError(
+            f"{path}: reading compose files needs PyYAML (pip install -e '.[bench]')"
+        ) from exc
 
     try:
         data = yaml.safe_load(path.read_text()) or {}
@@ -288,27 +293,32 @@ def measure(
     ids = started_ids if started_ids is not None else []
     startups: list[float] = []
     last: Started | None = None
-    for i in range(plan.repeats):
-        on_step(f"startup {i + 1}/{plan.repeats}")
-        try:
-            started = start(client, spec, i)
-        finally:
-            # The container exists even when start() failed; record it for removal.
-            _record(client, f"{spec.name}-{i}", ids)
-        startups.append(started.seconds)
-        if last is not None:
-            remove(client, last.container_id)
-        last = started
-    assert last is not None
-    container = client.containers.get(last.container_id)
-    on_step(f"settling {plan.settle_seconds:g} s")
-    time.sleep(plan.settle_seconds)
-    samples = [sample_memory(container) for _ in range(3)]
-    idle = int(statistics.median(s[0] for s in samples))
-    limit = samples[-1][1]
-    workers = count_workers(container.top())
-    on_step(f"load {plan.load_seconds:g} s x{plan.concurrency} on 127.0.0.1:{last.port}")
-    peak, result = _under_load(container, last.port, spec.health_path, plan)
+    try:
+        for i in range(plan.repeats):
+            on_step(f"startup {i + 1}/{plan.repeats}")
+            try:
+                started = start(client, spec, i)
+            finally:
+                # The container exists even when start() failed; record it for removal.
+                _record(client, f"{spec.name}-{i}", ids)
+            startups.append(started.seconds)
+            if last is not None:
+                remove(client, last.container_id)
+            last = started
+        assert last is not None
+        container = client.containers.get(last.container_id)
+        on_step(f"settling {plan.settle_seconds:g} s")
+        time.sleep(plan.settle_seconds)
+        samples = [sample_memory(container) for _ in range(3)]
+        idle = int(statistics.median(s[0] for s in samples))
+        limit = samples[-1][1]
+        workers = count_workers(container.top())
+        on_step(f"load {plan.load_seconds:g} s x{plan.concurrency} on 127.0.0.1:{last.port}")
+        peak, result = _under_load(container, last.port, spec.health_path, plan)
+        _check_alive(container, "under load")
+    except ContainerFailed as exc:
+        exc.startups = tuple(startups)
+        raise
     remove(client, last.container_id)
     log.info(
         "%s: rps %.0f (%d ok, %d failed), peak memory %s",
@@ -326,6 +336,19 @@ def measure(
         requests_per_second=result.requests_per_second,
         workers=workers,
     )
+
+
+def _check_alive(container: Container, when: str) -> None:
+    """A server that died (e.g. killed for memory) must not pass as a measured one."""
+    container.reload()
+    if container.status in ("exited", "dead"):
+        state = container.attrs.get("State", {})
+        oom = " (killed: out of memory)" if state.get("OOMKilled") else ""
+        raise ContainerFailed(
+            f"container {container.name} exited with code {state.get('ExitCode')} {when}{oom}",
+            exit_code=state.get("ExitCode"),
+            log_tail=_tail(container),
+        )
 
 
 def _record(client: docker.DockerClient, name: str, ids: list[str]) -> None:
