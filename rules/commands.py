@@ -1329,8 +1329,11 @@ def added_by(df: Dockerfile, instr: Instruction, context_files=None) -> list[Add
     cwd = workdir_before(df, instr)
     mounts = run_mount_targets(df, instr)
     user, _ = user_before(df, instr)
-    out = []
+    out: list[Added] = []
     for cmd in run_commands(df, instr):
+        # Cleanup later in the same RUN keeps the files out of the layer.
+        for deletion in deletions_of(cmd, cwd, instr.env, user):
+            out = [a for a in out if not removes_added(deletion, a.path)]
         for path, how, directory in _created(cmd, cwd, instr.env, user):
             if not any(is_under(path, m) for m in mounts):
                 out.append(Added(path, instr, how, directory))
@@ -1509,3 +1512,77 @@ def copy_brings(files, copy: CopyTarget, path: str, names: tuple[str, ...] = ())
         if any(fnmatchcase(part, n) for part in below for n in names):
             return True
     return False
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A path a command deletes."""
+
+    path: str  # absolute; may hold glob characters (`/var/lib/apt/lists/*`)
+    names: tuple[str, ...]  # `find -name` patterns: only matching files below `path`
+    command: str  # the command, shortened, for messages
+
+
+def deletions_of(cmd: Command, cwd: str, env, user: str) -> list[Deletion]:
+    """What an (unwrapped) command deletes: `rm`, `find ... -delete`/`-exec rm`, `pip cache
+    purge`, `apt-get clean`, `yum/dnf clean`, `apk cache clean`. Words that depend on the shell
+    (`$(mktemp -d)`, unset variables) are left out."""
+    prog = cmd.program
+    values = [word_value(w, env) for w in cmd.words[1:]]
+    text = " ".join(cmd.argv)
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    home = "/root" if is_root_user(user) else None
+    out: list[Deletion] = []
+    if prog in ("rm", "rmdir"):
+        operands_only = False
+        for value in values:
+            if value is None:
+                continue
+            if not operands_only and value == "--":
+                operands_only = True
+            elif operands_only or not value.startswith("-"):
+                out.append(Deletion(resolve_path(value, cwd), (), shown))
+    elif prog == "find":
+        args = [v or "" for v in values]
+        starts = []
+        for arg in args:
+            if arg.startswith(("-", "(", "!")):
+                break
+            starts.append(arg)
+        deletes = "-delete" in args or any(
+            a in ("-exec", "-execdir") and i + 1 < len(args) and args[i + 1] in ("rm", "/bin/rm")
+            for i, a in enumerate(args)
+        )
+        if deletes:
+            names = tuple(
+                args[i + 1]
+                for i, a in enumerate(args)
+                if a in ("-name", "-iname") and i + 1 < len(args)
+            )
+            for start in starts or ["."]:
+                if start:
+                    out.append(Deletion(resolve_path(start, cwd), names, shown))
+    elif _PIP_PROGRAM.match(prog) and values[:2] in (["cache", "purge"], ["cache", "remove"]):
+        if home:
+            out.append(Deletion(f"{home}/.cache/pip/*", (), shown))
+    elif prog == "apk" and values[:2] == ["cache", "clean"]:
+        out.append(Deletion("/var/cache/apk/*", (), shown))
+    else:
+        op = package_op(cmd)
+        if op is not None and op.action == "clean":
+            folders = {"apt": ["/var/cache/apt/*"], "yum": ["/var/cache/yum/*", "/var/cache/dnf/*"]}
+            out.extend(Deletion(f, (), shown) for f in folders.get(op.manager, []))
+    return [d for d in out if d.path != "/"]
+
+
+def removes_added(deletion: Deletion, path: str) -> bool:
+    """The deletion takes away everything at `path`: it names it, a folder above it, or all of
+    its contents (`rm -rf /var/lib/apt/lists/*` empties /var/lib/apt/lists)."""
+    from rules.sources import glob_matches
+
+    if deletion.names:
+        return False
+    pattern = deletion.path
+    if pattern.endswith("/*") and pattern[:-2] == path:
+        return True
+    return glob_matches(pattern.lstrip("/"), path.lstrip("/"))
