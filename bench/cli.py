@@ -24,6 +24,8 @@ EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _parser() -> argparse.ArgumentParser:
+    from bench.claims import CLAIM_KEYS
+
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Build, run and measure Docker images for real (BuildKit + docker SDK).",
@@ -75,6 +77,19 @@ def _parser() -> argparse.ArgumentParser:
         default=Path.cwd(),
         metavar="DIR",
         help="where pyproject.toml with [tool.dockperf.bench] is",
+    )
+    run.add_argument(
+        "--no-claims",
+        action="store_true",
+        help="skip measuring the seed's claims (A/B pairs on the primary variant)",
+    )
+    run.add_argument(
+        "--claim",
+        action="append",
+        default=[],
+        metavar="NAME",
+        choices=CLAIM_KEYS,
+        help="measure only this claim (repeatable; default: all: " + ", ".join(CLAIM_KEYS) + ")",
     )
     run.add_argument("-v", "--verbose", action="store_true")
     # Tests find what a run created by this id (it is also in every label).
@@ -138,6 +153,7 @@ def _engine(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from bench import config
+    from bench.claims import CLAIM_KEYS
     from bench.console import RichUi, setup_logging
     from bench.run import Options, run
 
@@ -154,6 +170,7 @@ def _run(args: argparse.Namespace) -> int:
         build_timeout=args.build_timeout,
         health_timeout=args.health_timeout,
         run_id=args.run_id,
+        claims=() if args.no_claims else tuple(args.claim) or CLAIM_KEYS,
     )
     for name in opts.variants:
         cfg.variant(name)  # unknown names are a usage error before anything starts

@@ -11,21 +11,20 @@ import argparse
 import json
 import os
 import sys
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-MB = 1000 * 1000  # docker images reports decimal megabytes; the seed's "600MB" is one of those
-MIB = 1024 * 1024  # docker stats reports MiB; the seed's "512MB" memory target is one of those
+# The targets are defined once, in bench.targets; these names are the gate's public API.
+from bench.targets import (
+    GateConfig,
+    GateError,
+    Target,
+    flatten,
+    format_value,
+    load_config,
+)
 
-
-@dataclass(frozen=True)
-class Target:
-    metric: str  # key in the variant's flattened metrics
-    label: str
-    limit: float  # pass below this
-    warn: float | None  # between limit and warn: warning; at or above: fail
-    unit: str  # "s" | "bytes"
+__all__ = ["Check", "GateConfig", "GateError", "Target", "evaluate", "flatten", "load_config"]
 
 
 @dataclass(frozen=True)
@@ -36,69 +35,7 @@ class Check:
     expected: str
     status: str  # pass | warn | fail
     why: str
-
-
-@dataclass(frozen=True)
-class GateConfig:
-    variant: str | None
-    targets: tuple[Target, ...]
-    max_regression_percent: float
-
-
-def load_config(pyproject: Path) -> GateConfig:
-    table: dict = {}
-    if pyproject.is_file():
-        with pyproject.open("rb") as fh:
-            table = tomllib.load(fh).get("tool", {}).get("dockperf", {}).get("gate", {})
-
-    def num(key: str, default: float) -> float:
-        value = table.get(key, default)
-        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-            raise GateError(f"{pyproject}: [tool.dockperf.gate] {key} must be a positive number")
-        return float(value)
-
-    startup = num("startup-seconds", 2.0)
-    targets = (
-        Target("build_cold_seconds", "Build time (cold)", num("build-seconds", 180), None, "s"),
-        Target("image_size_bytes", "Image size", num("image-mb", 600) * MB, None, "bytes"),
-        Target(
-            "startup_seconds",
-            "Startup to healthy",
-            startup,
-            num("startup-warn-seconds", max(4.0, startup)),
-            "s",
-        ),
-        Target("memory_idle_bytes", "Memory (idle)", num("memory-mb", 512) * MIB, None, "bytes"),
-    )
-    variant = table.get("variant")
-    return GateConfig(variant, targets, num("max-regression-percent", 10))
-
-
-class GateError(Exception):
-    """Bad input to the gate: exit 2 with this one line."""
-
-
-def _fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "bytes":
-        return f"{value / MB:.1f} MB"
-    return f"{value:.2f} s"
-
-
-def flatten(variant: dict) -> dict[str, float | None]:
-    """The gated numbers of one variant of metrics.json (schema 1)."""
-    build = variant.get("build") or {}
-    image = variant.get("image") or {}
-    runtime = variant.get("runtime") or {}
-    cold = build.get("cold") or {}
-    startup = runtime.get("startup") or {}
-    return {
-        "build_cold_seconds": cold.get("median"),
-        "image_size_bytes": image.get("size_bytes"),
-        "startup_seconds": startup.get("median"),
-        "memory_idle_bytes": runtime.get("memory_idle_bytes"),
-    }
+    unit: str = "s"
 
 
 def pick_variant(metrics: dict, name: str | None, path: Path) -> tuple[str, dict]:
@@ -117,43 +54,44 @@ def evaluate(config: GateConfig, variant: dict, baseline: dict | None = None) ->
     checks: list[Check] = []
     for t in config.targets:
         value = values.get(t.metric)
-        expected = f"< {_fmt(t.limit, t.unit)}"
+        status = t.status(value)
         if value is None:
             why = "not measured" + (" (partial run)" if variant.get("partial") else "")
-            checks.append(Check(t.metric, t.label, None, expected, "fail", why))
-        elif value < t.limit:
-            checks.append(Check(t.metric, t.label, value, expected, "pass", ""))
-        elif t.warn is not None and value < t.warn:
-            why = f"over {_fmt(t.limit, t.unit)}, under the warning limit {_fmt(t.warn, t.unit)}"
-            checks.append(Check(t.metric, t.label, value, expected, "warn", why))
+        elif status == "pass":
+            why = ""
+        elif status == "warn":
+            why = f"over {t.format(t.limit)}, under the warning limit {t.format(t.warn)}"
         else:
             limit = t.warn if t.warn is not None else t.limit
-            why = f"{_fmt(value, t.unit)} is over the target {_fmt(limit, t.unit)}"
-            checks.append(Check(t.metric, t.label, value, expected, "fail", why))
+            why = f"{t.format(value)} is over the target {t.format(limit)}"
+        checks.append(Check(t.metric, t.label, value, t.expected, status, why, t.unit))
     if baseline is not None:
-        before = flatten(baseline)
-        for t in config.targets:
-            old, new = before.get(t.metric), values.get(t.metric)
-            if not old or new is None:
-                continue
-            change = (new - old) / old * 100
-            label = f"{t.label} vs baseline"
-            expected = f"≤ +{config.max_regression_percent:g}%"
-            shown = f"{_fmt(old, t.unit)} → {_fmt(new, t.unit)}"
-            if change > config.max_regression_percent:
-                why = (
-                    f"{shown}: {change:+.1f}%, over the allowed +{config.max_regression_percent:g}%"
-                )
-                checks.append(Check(t.metric, label, new, expected, "fail", why))
-            else:
-                checks.append(
-                    Check(t.metric, label, new, expected, "pass", f"{shown}: {change:+.1f}%")
-                )
+        checks += _regressions(config, values, flatten(baseline))
+    return checks
+
+
+def _regressions(
+    config: GateConfig, values: dict[str, float | None], before: dict[str, float | None]
+) -> list[Check]:
+    checks = []
+    allowed = config.max_regression_percent
+    for t in config.targets:
+        old, new = before.get(t.metric), values.get(t.metric)
+        if not old or new is None:
+            continue
+        change = (new - old) / old * 100
+        label = f"{t.label} vs baseline"
+        shown = f"{t.format(old)} → {t.format(new)}"
+        if change > allowed:
+            why = f"{shown}: {change:+.1f}%, over the allowed +{allowed:g}%"
+            status = "fail"
+        else:
+            why, status = f"{shown}: {change:+.1f}%", "pass"
+        checks.append(Check(t.metric, label, new, f"≤ +{allowed:g}%", status, why, t.unit))
     return checks
 
 
 def render(variant_name: str, checks: list[Check]) -> str:
-    units = {"build_cold_seconds": "s", "startup_seconds": "s"}
     icon = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail"}
     failed = [c for c in checks if c.status == "fail"]
     verdict = "FAILED" if failed else "passed"
@@ -164,7 +102,7 @@ def render(variant_name: str, checks: list[Check]) -> str:
         "|---|---|---|---|---|",
     ]
     for c in checks:
-        value = _fmt(c.value, units.get(c.metric, "bytes"))
+        value = format_value(c.value, c.unit)
         lines.append(f"| {c.label} | {value} | {c.expected} | {icon[c.status]} | {c.why} |")
     if failed:
         lines += ["", f"{len(failed)} check(s) failed: " + "; ".join(c.label for c in failed)]

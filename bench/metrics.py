@@ -13,48 +13,25 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from bench import targets as targets_mod
 from bench.baseimages import BaseImage
 from bench.progress import Step
 from bench.stats import Summary
+from bench.targets import Status, Target
 from bench.units import bytes_size, human_size
 
 SCHEMA = 1
 SCENARIOS = ("cold", "warm", "source_change", "deps_change")
-Status = Literal["pass", "warn", "fail"]
 
 MB = 1000 * 1000  # `docker images` sizes are decimal
 MIB = 1024 * 1024  # `docker stats` memory is binary
 
 
-@dataclass(frozen=True)
-class Target:
-    """value < passes -> pass; value < warns -> warn (when set); else fail."""
-
-    metric: str
-    label: str
-    passes: float
-    warns: float | None = None
-
-    def status(self, value: float | None) -> Status:
-        if value is None:
-            return "fail"
-        if value < self.passes:
-            return "pass"
-        if self.warns is not None and value < self.warns:
-            return "warn"
-        return "fail"
-
-
-# The seed's targets (section 5): build < 3 min, image < 600 MB, startup < 2 s (warn < 4 s),
-# memory < 512 MB (the seed reads `docker stats`, so MiB).
-SEED_TARGETS: tuple[Target, ...] = (
-    Target("build_time_seconds", "< 180 s", 180.0),
-    Target("image_size_bytes", "< 600 MB", 600 * MB),
-    Target("startup_time_seconds", "< 2 s (warn < 4 s)", 2.0, 4.0),
-    Target("memory_bytes", "< 512 MiB", 512 * MIB),
-)
+# The targets (the seed's by default, [tool.dockperf.gate] when configured) are defined once, in
+# bench.targets, and shared with the gate.
+SEED_TARGETS: tuple[Target, ...] = targets_mod.SEED.targets
 
 
 @dataclass(frozen=True)
@@ -154,6 +131,22 @@ class TargetCheck:
 
 
 @dataclass(frozen=True)
+class ClaimResult:
+    """One of the seed's claims measured as an A/B pair (bench.claims makes and explains them)."""
+
+    key: str
+    claim: str
+    metric: str
+    claimed: str
+    with_feature: Summary | None  # A
+    without_feature: Summary | None  # B
+    ratio: float | None  # how many times better with the feature (> 1: the claimed direction)
+    spread: tuple[float, float] | None
+    verdict: str  # confirmed | not confirmed | inconclusive | not measurable here
+    detail: str
+
+
+@dataclass(frozen=True)
 class Metrics:
     timestamp: str
     engine: EngineInfo | None
@@ -161,6 +154,7 @@ class Metrics:
     primary: str | None
     comparison: Comparison | None = None
     targets: tuple[TargetCheck, ...] = field(default_factory=tuple)
+    claims: tuple[ClaimResult, ...] = ()
 
     def variant(self, name: str | None) -> VariantMetrics | None:
         return next((v for v in self.variants if v.name == name), None)
@@ -187,9 +181,10 @@ def primary_values(variant: VariantMetrics | None) -> dict[str, float | None]:
 def check_targets(
     variant: VariantMetrics | None, targets: tuple[Target, ...] = SEED_TARGETS
 ) -> tuple[TargetCheck, ...]:
-    values = primary_values(variant)
+    """The variant against the targets, judged from its metrics.json form as the gate does."""
+    values = targets_mod.flatten(_variant(variant)) if variant is not None else {}
     return tuple(
-        TargetCheck(t.metric, t.label, values.get(t.metric), t.status(values.get(t.metric)))
+        TargetCheck(t.seed_key, t.expected, values.get(t.metric), t.status(values.get(t.metric)))
         for t in targets
     )
 
@@ -332,6 +327,23 @@ def to_json(m: Metrics) -> dict[str, Any]:
             {"metric": t.metric, "target": t.target, "value": t.value, "status": t.status}
             for t in m.targets
         ],
+        # Only when measured (`bench run --no-claims` skips them).
+        **({"claims": [_claim(c) for c in m.claims]} if m.claims else {}),
+    }
+
+
+def _claim(c: ClaimResult) -> dict[str, Any]:
+    return {
+        "key": c.key,
+        "claim": c.claim,
+        "metric": c.metric,
+        "claimed": c.claimed,
+        "ratio": c.ratio,
+        "spread": list(c.spread) if c.spread else None,
+        "verdict": c.verdict,
+        "detail": c.detail,
+        "with": _summary(c.with_feature) if c.with_feature else None,
+        "without": _summary(c.without_feature) if c.without_feature else None,
     }
 
 
