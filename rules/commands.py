@@ -1120,6 +1120,7 @@ class Launched:
     in_shell: bool  # a shell runs it (shell form, `sh -c`, a script), not Docker directly
     execd: bool  # the shell replaces itself with it (`exec ...`)
     background: bool  # started with `&`
+    script_text: str = ""  # the text of the shell script it is in (shell form, sh -c, a file)
 
 
 def final_workdir(df: Dockerfile, stage_index: int) -> str:
@@ -1133,10 +1134,12 @@ def final_workdir(df: Dockerfile, stage_index: int) -> str:
 
 def script_for(
     df: Dockerfile, stage_index: int, program: str, texts: dict[str, str]
-) -> tuple[str, str] | None:
-    """The context file (path, text) that `program` is in the image, if a COPY put it there and
-    its text was read (CheckContext.context_texts). A bare name is looked up on the PATH."""
-    if not texts or not program or "$" in program:
+) -> tuple[str, str, int] | None:
+    """The script that `program` is in the image: (name, text, line offset). A context file a
+    COPY put there, when its text was read (CheckContext.context_texts; the name is its path,
+    the offset 0), or a heredoc written by `COPY <<EOF /path` (the offset turns the heredoc's
+    lines into the Dockerfile's). A bare name is looked up on the PATH."""
+    if not program or "$" in program:
         return None
     if "/" in program:
         candidates = [resolve_path(program, final_workdir(df, stage_index))]
@@ -1147,7 +1150,14 @@ def script_for(
         i for i in df.lineage_instructions(df.stages[stage_index]) if i.keyword in ("COPY", "ADD")
     ]
     for instr in reversed(copies):  # the last COPY to a path wins
-        for target in copy_targets(df, instr):
+        targets = copy_targets(df, instr)
+        heredoc_targets = [t for t in targets if t.source == ""]
+        if len(heredoc_targets) == len(instr.heredocs):
+            for target, heredoc in zip(heredoc_targets, instr.heredocs, strict=True):
+                if target.path in candidates:
+                    name = f"the heredoc {target.path}"
+                    return name, heredoc.text, heredoc.line - 1
+        for target in targets:
             if not target.from_context:
                 continue
             source = posixpath.normpath("/" + target.source).lstrip("/")
@@ -1162,7 +1172,7 @@ def script_for(
                     rels.append(inner if source in ("", ".") else f"{source}/{inner}")
                 for rel in rels:
                     if rel in texts:
-                        return rel, texts[rel]
+                        return rel, texts[rel], 0
     return None
 
 
@@ -1218,11 +1228,11 @@ def _launch(
             path, args = words[k], list(words[k + 1 :])
     found = script_for(df, stage_index, path, texts)
     if found is not None:
-        rel, text = found
+        rel, text, offset = found
         # The script's "$@" are the words after it: from the ENTRYPOINT, then the CMD.
         n_rest = len(rest)
         args_origin = rest_origin if n_rest and len(args) == n_rest else origin
-        return _script(df, stage_index, texts, text, rel, args, origin, args_origin, depth)
+        return _script(df, stage_index, texts, text, rel, args, origin, args_origin, depth, offset)
     from_cmd = rest_origin is not None and not argv
     return [Launched(cmd, rest_origin if from_cmd else origin, None, 0, False, True, False)]
 
@@ -1237,6 +1247,7 @@ def _script(
     origin: Instruction,
     args_origin: Instruction | None,
     depth: int,
+    offset: int = 0,
 ) -> list[Launched]:
     index = LineIndex(text)
     out: list[Launched] = []
@@ -1246,7 +1257,7 @@ def _script(
         if not cmd.words:
             continue
         background = _backgrounded(text, raw)
-        line = index.line(raw.words[0].start) if rel is not None else 0
+        line = index.line(raw.words[0].start) + offset if rel is not None else 0
         if cmd.words[0].text in ("$@", "${@}", "$*", "${*}"):
             inner = _launch(
                 df, stage_index, texts, args, [], args_origin or origin, None, depth + 1
@@ -1262,13 +1273,14 @@ def _script(
                             instr=origin,
                             script=rel,
                             line=line,
+                            script_text=text,
                             in_shell=True,
                             execd=False,
                             background=background,
                         )
                     )
             continue
-        out.append(Launched(cmd, origin, rel, line, True, execd, background))
+        out.append(Launched(cmd, origin, rel, line, True, execd, background, text))
     return out
 
 

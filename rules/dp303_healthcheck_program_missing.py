@@ -164,26 +164,28 @@ def _programs(health: Instruction, rest: str) -> list[str]:
 
 
 def _provided(df: Dockerfile, final: Stage, program: str) -> bool:
+    """Installed, copied or downloaded in the final image's lineage, and not removed again."""
     providers = _PROVIDERS.get(program, frozenset({program}))
     bin_path = re.compile(rf"/bin/{re.escape(program)}\b")
+    present: set[str] = set()  # provider packages installed and not removed
+    other = False  # put there another way (COPY, a download into a bin/ folder)
     for instr in df.lineage_instructions(final):
         if instr.keyword == "RUN":
             if bin_path.search(instr.script):
-                return True
+                other = True
             for cmd in run_commands(df, instr):
                 op = package_op(cmd)
-                if (
-                    op
-                    and op.manager != "pip"
-                    and op.action == "install"
-                    and providers & set(op.packages)
-                ):
-                    return True
+                if op is None or op.manager == "pip":
+                    continue
+                if op.action == "install":
+                    present |= providers & set(op.packages)
+                elif op.action == "remove":
+                    present -= set(op.packages)
         elif instr.keyword in ("COPY", "ADD"):
             for target in copy_targets(df, instr):
                 base = posixpath.basename(target.path)
                 if base == program or posixpath.basename(target.source.rstrip("/")) == program:
-                    return True
+                    other = True
                 if target.contents and posixpath.basename(target.path) in ("bin", "sbin"):
-                    return True  # a whole bin/ folder: it may well hold the program
-    return False
+                    other = True  # a whole bin/ folder: it may well hold the program
+    return other or bool(present)

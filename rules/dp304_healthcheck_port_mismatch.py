@@ -141,9 +141,7 @@ def _listening(
         name = server_name(item.command)
         if name is None:
             continue
-        scope = dict(env)
-        if item.script is not None:
-            scope = _script_defaults(ctx.context_texts.get(item.script, ""), scope)
+        scope = _script_defaults(item.script_text, env) if item.script_text else dict(env)
         found = server_ports(item, name, scope)
         if found:
             ports |= found

@@ -77,7 +77,7 @@ def check(ctx: CheckContext) -> Iterator[Violation]:
     item, name = servers[-1]
     if not item.in_shell or (item.execd and not item.background):
         return
-    if item.script is not None and _TRAP_TERM.search(ctx.context_texts.get(item.script, "")):
+    if _TRAP_TERM.search(item.script_text):
         return
     yield Violation(
         line=item.instr.line,

@@ -70,6 +70,15 @@ _UNITS_NS = {
 }
 _MIN_NS = 1_000_000  # container.MinimumDuration: 1ms
 _OPTION_WORD = re.compile(r"^--(" + "|".join(OPTIONS) + r")(=|$)")
+# Option names that only HEALTHCHECK has; --timeout and --retries are common program options.
+_DOCKER_ONLY = frozenset({"--interval", "--start-period", "--start-interval"})
+# Probes without these options (curl has --max-time and --retry; wget has --timeout, --tries).
+_NOT_ACCEPTED = {
+    "curl": frozenset({"--timeout", "--retries"}),
+    "wget": frozenset({"--retries"}),
+    "nc": frozenset({"--timeout", "--retries"}),
+    "ncat": frozenset({"--retries"}),
+}
 
 
 def parse_duration(text: str) -> tuple[float | None, str | None]:
@@ -147,12 +156,29 @@ def _problems(instr: Instruction) -> Iterator[str]:
         if not _OPTION_WORD.match(word):
             break
         glued.append(word)
-    if glued:
+    # Written after the program: arguments to it. Docker's own option names, or --timeout /
+    # --retries given to a probe that has no such option (curl, wget, nc), are misplaced.
+    program = (
+        command_words[len(glued)].rsplit("/", 1)[-1] if len(glued) < len(command_words) else ""
+    )
+    trailing = [
+        w
+        for w in command_words[len(glued) + 1 :]
+        if _OPTION_WORD.match(w)
+        and "=" in w
+        and (
+            w.split("=", 1)[0] in _DOCKER_ONLY
+            or w.split("=", 1)[0] in _NOT_ACCEPTED.get(program, ())
+        )
+    ]
+    misplaced = glued + trailing
+    if misplaced:
         these = "it is part of the command, not an option"
-        if len(glued) > 1:
+        if len(misplaced) > 1:
             these = "they are part of the command, not options"
+        where = "after CMD" if not trailing else f"in the command (arguments to {program})"
         yield (
-            f"{' '.join(glued)} after CMD: {these}; the check runs with the default settings "
+            f"{' '.join(misplaced)} {where}: {these}; the check runs with the default settings "
             "and a command that fails"
         )
 
