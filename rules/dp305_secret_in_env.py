@@ -1,9 +1,10 @@
 """## What it does
 Finds an ENV or ARG whose name says it holds a secret and whose value is written in the
 Dockerfile: names ending in PASSWORD, PASSWD, PASS, PASSPHRASE, SECRET, TOKEN, APIKEY,
-CREDENTIALS, or KEY after API/ACCESS/SECRET/PRIVATE/CLIENT/SIGNING/ENCRYPTION/... (`API_KEY`,
-`AWS_SECRET_ACCESS_KEY`, `SECRET_KEY_BASE`, `dbPassword`); and any value that is a URL with a
-password in it (`DATABASE_URL=postgres://app:s3cret@db/app`), whatever the name.
+CREDENTIALS, PAT, `_PWD`, or KEY after API/ACCESS/SECRET/PRIVATE/CLIENT/SIGNING/ENCRYPTION/...
+(`API_KEY`, `AWS_SECRET_ACCESS_KEY`, `SECRET_KEY_BASE`, `dbPassword`, `PGPASSWORD`,
+`MYSQL_PWD`, `GITHUB_PAT`); and any value that is a URL with a password in it
+(`DATABASE_URL=postgres://app:s3cret@db/app`), whatever the name.
 
 Not reported, to keep false positives out:
 - names where the secret word is not last: `TOKEN_URL`, `PASSWORD_FILE`, `SECRETS_DIR`,
@@ -59,7 +60,7 @@ RULE = Rule(
 
 _SECRET_WORDS = frozenset(
     {"PASSWORD", "PASSWD", "PASS", "PASSPHRASE", "SECRET", "SECRETS", "TOKEN", "APIKEY"}
-    | {"CREDENTIALS", "CREDENTIAL", "CREDS", "PRIVATEKEY", "SECRETKEY", "ACCESSKEY"}
+    | {"CREDENTIALS", "CREDENTIAL", "CREDS", "PRIVATEKEY", "SECRETKEY", "ACCESSKEY", "PAT"}
 )
 # `<qualifier>_KEY` is a secret; a bare `KEY` or `GPG_KEY` is not.
 _KEY_QUALIFIERS = frozenset(
@@ -69,7 +70,7 @@ _KEY_QUALIFIERS = frozenset(
 # Trailing words that still name the secret itself (`SECRET_KEY_BASE`, `API_TOKEN_VALUE`).
 _VALUE_SUFFIXES = frozenset({"VALUE", "STRING", "BASE"})
 _PLACEHOLDER = re.compile(
-    r"^(x+|\*+|\.+|-+|_+|<[^>]*>|\{\{.*\}\}|\[[^\]]*\]|(your|my|some)[-_ ].*|.*[-_ ]here"
+    r"^(x+|\*+|\.+|-+|_+|<[^>]*>|\{\{.*\}\}|\[[^\]]*\]|your[-_ ].*|.*[-_ ]here"
     r"|change[-_ ]?(me|it|this)|replace[-_ ]?(me|this)?|placeholder|dummy|example|todo|tbd"
     r"|none|null|nil|undefined|true|false|yes|no|on|off|0|1)$",
     re.IGNORECASE,
@@ -91,6 +92,12 @@ def is_secret_name(name: str) -> bool:
         return False
     last = words[-1]
     if last in _SECRET_WORDS:
+        return True
+    # Run-together names: PGPASSWORD, CLIENTSECRET, APITOKEN; MYSQL_PWD (a lone PWD is the
+    # shell's working directory).
+    if last.endswith(("PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY")):
+        return True
+    if last == "PWD" and len(words) > 1:
         return True
     return last == "KEY" and len(words) > 1 and words[-2] in _KEY_QUALIFIERS
 
