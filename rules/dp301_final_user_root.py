@@ -86,7 +86,7 @@ def check(ctx: CheckContext) -> Iterator[Violation]:
         if not name:
             what = f"`USER {written}` expands to an empty user, which is root"
         elif user != written:
-            what = f"`USER {written}` is {user!r}: root"
+            what = f"`USER {written}` resolves to {user!r}, which is root"
         else:
             what = f"`USER {written}` is root"
         stage = df.stage_of(user_instr)
