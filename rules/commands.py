@@ -624,6 +624,21 @@ _OP_ACTIONS = {
 
 def package_op(cmd: Command) -> PackageOp | None:
     """What a package-manager command does (give it an unwrapped command), or None."""
+    # Memoised: many rules ask about the same commands (Command and PackageOp are frozen).
+    try:
+        return _PACKAGE_OP_CACHE[cmd]
+    except KeyError:
+        pass
+    if len(_PACKAGE_OP_CACHE) > 8192:
+        _PACKAGE_OP_CACHE.clear()
+    op = _PACKAGE_OP_CACHE[cmd] = _package_op_uncached(cmd)
+    return op
+
+
+_PACKAGE_OP_CACHE: dict[Command, PackageOp | None] = {}
+
+
+def _package_op_uncached(cmd: Command) -> PackageOp | None:
     argv = cmd.argv
     prog = cmd.program
     if prog in _APT_PROGRAMS:
@@ -1331,6 +1346,22 @@ def added_by(df: Dockerfile, instr: Instruction, context_files=None) -> list[Add
     """What an instruction's layer adds: COPY/ADD destinations, and for RUN the paths its
     commands are known to create (downloads, clones, venvs, install prefixes, package-manager
     lists and caches), except under the RUN's own mounts."""
+    # Memoised per instruction and context: DP201 and DP202 both walk the whole lineage.
+    key = (id(instr), id(context_files))
+    cached = _ADDED_CACHE.get(key)
+    if cached is not None and cached[0] is instr:
+        return list(cached[1])
+    if len(_ADDED_CACHE) > 4096:
+        _ADDED_CACHE.clear()
+    found = _added_by(df, instr, context_files)
+    _ADDED_CACHE[key] = (instr, tuple(found))
+    return found
+
+
+_ADDED_CACHE: dict[tuple[int, int], tuple[Instruction, tuple[Added, ...]]] = {}
+
+
+def _added_by(df: Dockerfile, instr: Instruction, context_files=None) -> list[Added]:
     if instr.keyword in ("COPY", "ADD"):
         return [
             Added(t.path, instr, instr.keyword, t.source != "" and "://" not in t.source, t)

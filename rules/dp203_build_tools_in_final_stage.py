@@ -83,7 +83,10 @@ def check(ctx: CheckContext) -> Iterator[Violation]:
         for op in ops:
             if op.manager != "pip" and op.action == "install":
                 installed.extend(p for p in op.packages if is_build_tool(p))
-        left = [p for p in dict.fromkeys(installed) if not _removed_again(p, ops, cmds)]
+        all_removed = _marks_all_auto(cmds)
+        left = [
+            p for p in dict.fromkeys(installed) if not all_removed and not _removed_again(p, ops)
+        ]
         if not left:
             continue
         stage = df.stage_of(instr)
@@ -98,12 +101,8 @@ def check(ctx: CheckContext) -> Iterator[Violation]:
         )
 
 
-def _removed_again(package: str, ops: list[PackageOp], cmds: list[Command]) -> bool:
-    """The same RUN removes it: `apt-get purge gcc`, `apk del .build-deps` (its --virtual), or
-    the official images' `apt-mark auto '.*'; apt-mark manual $saved; apt-get purge
-    --auto-remove`, which removes everything the RUN installed."""
-    if _marks_all_auto(cmds):
-        return True
+def _removed_again(package: str, ops: list[PackageOp]) -> bool:
+    """The same RUN removes it: `apt-get purge gcc`, `apk del .build-deps` (its --virtual)."""
     for op in ops:
         if op.action != "remove":
             continue
@@ -121,6 +120,8 @@ def _removed_again(package: str, ops: list[PackageOp], cmds: list[Command]) -> b
 
 
 def _marks_all_auto(cmds: list[Command]) -> bool:
+    """The official images' `apt-mark auto '.*'; apt-mark manual $saved; apt-get purge
+    --auto-remove`: everything the RUN installed is removed at its end."""
     marked = False
     for cmd in cmds:
         if cmd.program == "apt-mark" and cmd.argv[1:2] == ("auto",):
