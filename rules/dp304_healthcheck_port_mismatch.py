@@ -39,7 +39,7 @@ CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8080"]
 FROM python:3.13-slim
 ENV PORT=8080
 EXPOSE 8080
-HEALTHCHECK CMD python -c "import os, urllib.request as u; u.urlopen(f'http://localhost:{os.environ[\\"PORT\\"]}/health')"
+HEALTHCHECK CMD python -c "import urllib.request as u; u.urlopen('http://localhost:$PORT/health')"
 CMD ["sh", "-c", "exec uvicorn app.main:app --host 0.0.0.0 --port \\"$PORT\\""]
 ```
 """
