@@ -549,13 +549,48 @@ def _sh_quote(arg: str) -> str:
 
 
 def run_commands(df: Dockerfile, instr: Instruction) -> list[Command]:
-    """Every simple command a RUN executes, unwrapped, with `sh -c '...'` opened one level."""
+    """Every simple command a RUN executes, unwrapped, with `sh -c '...'` opened one level.
+
+    `$VAR` words that ARG/ENV define are replaced by their build-time value, split into words
+    when unquoted as the shell's field splitting would: `apt-get install -y $BUILD_DEPS` installs
+    the packages the ARG lists.
+    """
+    # Memoised per instruction: a dozen rules ask for the same RUN (Instruction hashes by identity).
+    cached = _RUN_COMMANDS_CACHE.get(instr)
+    if cached is not None:
+        return cached
     out: list[Command] = []
     for script in run_scripts(df, instr):
         for cmd in commands_of(script):
             inner = shell_c_script(cmd.argv)
             out.extend(commands_of(inner) if inner is not None else [cmd])
+    out = [with_build_values(cmd, instr.env) for cmd in out]
+    if len(_RUN_COMMANDS_CACHE) > 4096:
+        _RUN_COMMANDS_CACHE.clear()
+    _RUN_COMMANDS_CACHE[instr] = out
     return out
+
+
+_RUN_COMMANDS_CACHE: dict[Instruction, list[Command]] = {}
+
+
+def with_build_values(cmd: Command, env) -> Command:
+    """The command with `$VAR` words of ARG/ENV replaced by their values (see run_commands)."""
+    if not any(w.dynamic for w in cmd.words):
+        return cmd
+    words: list[Word] = []
+    changed = False
+    for w in cmd.words:
+        value = word_value(w, env) if w.dynamic else None
+        if value is None:
+            words.append(w)
+            continue
+        changed = True
+        if '"' in w.raw or "'" in w.raw:
+            words.append(Word(value, w.raw, w.start, w.end))
+        else:
+            words.extend(Word(part, w.raw, w.start, w.end) for part in value.split())
+    return Command(tuple(words), cmd.assignments) if changed else cmd
 
 
 # ------------------------------------------------------------------------------ package managers

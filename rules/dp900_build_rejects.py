@@ -121,6 +121,15 @@ def _unknown_flags(instr: Instruction) -> Iterator[Violation]:
             )
 
 
+# The keys BuildKit's --mount parser accepts (instructions/commands_runmount.go); any other key
+# fails the build with "unexpected key 'k' in 'k=v'". The model has already mapped the aliases
+# dst/destination -> target, src -> source and ro -> readonly.
+MOUNT_KEYS = frozenset(
+    {"type", "from", "source", "target", "readonly", "readwrite", "rw", "required", "id"}
+    | {"sharing", "mode", "uid", "gid", "size", "env"}
+)
+
+
 def _mount_types(instr: Instruction) -> Iterator[Violation]:
     for mount in instr.mounts:
         if mount.type not in MOUNT_TYPES:
@@ -130,6 +139,14 @@ def _mount_types(instr: Instruction) -> Iterator[Violation]:
                 message=f"unsupported mount type {mount.type!r} in RUN --mount (BuildKit knows "
                 "bind, cache, tmpfs, secret, ssh)",
             )
+        for key, value in mount.options:
+            if key not in MOUNT_KEYS:
+                yield Violation(
+                    line=instr.line,
+                    end_line=instr.end_line,
+                    message=f"unexpected key {key!r} in RUN --mount ({key}={value}): BuildKit "
+                    "fails the build; its keys are " + ", ".join(sorted(MOUNT_KEYS)),
+                )
 
 
 def _from_refs(instr: Instruction) -> list[str]:

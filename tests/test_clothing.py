@@ -3750,7 +3750,6 @@ add(
         "DP900",
         {"2"},
         exit=2,
-        xfail="unknown --mount key (BuildKit: unexpected key 'foo' in 'foo=bar') is accepted",
     )
 )
 add(
@@ -3803,7 +3802,6 @@ add(
         ),
         "DP203",
         {("DP203", 3)},
-        xfail="package names from an ARG/ENV list ($BUILD_DEPS) are not expanded",
     )
 )
 add(
@@ -3829,7 +3827,6 @@ add(
             "USER 1",
         ),
         "DP303",
-        xfail="curl installed from an ARG package list (${PKGS}) is not seen",
     )
 )
 
