@@ -138,6 +138,21 @@ def docker_clean_disabled_before(df: Dockerfile, instr: Instruction) -> bool:
     return False
 
 
+_KEEP_TRUE = re.compile(r"Keep-Downloaded-Packages[\"'\s=]+(true|yes|on|1)\b", re.I)
+
+
+def _keeps_downloads(
+    df: Dockerfile, stage: Stage, instr: Instruction, commands: list[Command]
+) -> bool:
+    """Whether apt(8) is told to keep downloaded packages before or in this RUN (apt >= 1.2)."""
+    for i in df.lineage_instructions(stage):
+        if i.keyword == "RUN" and any(_KEEP_TRUE.search(s) for s in run_scripts(df, i)):
+            return True
+        if i is instr:
+            break
+    return any(_KEEP_TRUE.search(" ".join(c.argv)) for c in commands)
+
+
 def _mount_roles(instr: Instruction, cwd: str) -> list[tuple[Mount, str, str]]:
     """(mount, role, target) of the RUN's apt cache mounts."""
     out = []
@@ -279,6 +294,21 @@ def check(ctx: CheckContext) -> Iterator[Violation]:
                     indent = re.match(r"\s*", df.lines[at.line - 1]).group(0)
                     edits.append(Edit(at.line, at.line - 1, (indent + DISABLE_LINE,)))
                     cleaned.add(at.stage)
+
+            if (
+                any(role == "cache" for _, role, _ in mounts)
+                and any(c.program == "apt" and is_apt_download(c) for c in commands)
+                and not _keeps_downloads(df, stage, instr, commands)
+            ):
+                problems.append(
+                    "`apt` (unlike apt-get) deletes the .debs it downloaded after installing "
+                    'unless Binary::apt::APT::Keep-Downloaded-Packages is "true", so the '
+                    "/var/cache/apt mount stays empty"
+                )
+                fixes.append(
+                    'write `Binary::apt::APT::Keep-Downloaded-Packages "true";` to a file in '
+                    "/etc/apt/apt.conf.d/ in an earlier RUN, or use apt-get"
+                )
 
             unlocked = sorted(
                 {t for m, _, t in mounts if (m.get("sharing") or "shared") == "shared"}

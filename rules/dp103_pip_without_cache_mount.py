@@ -200,11 +200,17 @@ def _run_env(commands: list[Command], k: int, base: Mapping[str, str]) -> dict[s
 
 
 def _mount_targets(instr: Instruction, cwd: str) -> list[tuple[Mount, str]]:
-    return [
-        (m, resolve_path(expand(m.target, instr.env).value, cwd))
-        for m in instr.mounts
-        if m.type == "cache"
-    ]
+    out = []
+    for m in instr.mounts:
+        if m.type != "cache":
+            continue
+        target = expand(m.target, instr.env).value
+        if target.startswith("~"):
+            # BuildKit expands ARG/ENV in --mount, never `~` (moby/buildkit#2406):
+            # `target=~/.cache/pip` is a folder named "~" under the WORKDIR.
+            target = (cwd or "/").rstrip("/") + "/" + target
+        out.append((m, resolve_path(target, cwd)))
+    return out
 
 
 def cache_folder(inst: Installer, env: Mapping[str, str], user: RunUser) -> str | None:

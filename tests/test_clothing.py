@@ -2863,7 +2863,6 @@ add(
         L(PY, "RUN --mount=type=cache,target=~/.cache/pip pip install fastapi", "USER 1"),
         "DP103",
         {("DP103", 2)},
-        xfail="BuildKit never expands ~ in --mount target (it mounts <workdir>/~/.cache/pip); taken as /root",
     )
 )
 add(
@@ -2961,7 +2960,6 @@ add(
         ),
         "DP102",
         {("DP102", 3)},
-        xfail="apt(8) deletes downloaded .debs unless Binary::apt::APT::Keep-Downloaded-Packages is true; rm of docker-clean alone is accepted",
     )
 )
 add(
