@@ -175,6 +175,25 @@ def check(ctx: CheckContext) -> Iterator[Violation]:
 
         for cmd in commands_of(text):
             yield from _dedupe(_check_command(cmd, locate, script), seen)
+    # Scripts the Dockerfile writes itself: `COPY <<EOF /start.sh`; findings on the body's lines.
+    for instr in df.instructions:
+        if instr.keyword not in ("COPY", "ADD"):
+            continue
+        for heredoc in instr.heredocs:
+            text = heredoc.text
+            if not _is_shell_script("heredoc", text):
+                continue
+            index = LineIndex(text)
+            starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+            def locate_body(
+                word: Word, index: LineIndex = index, starts: list[int] = starts, first=heredoc.line
+            ) -> _Where:
+                line = index.line(word.start)
+                return _Where(first + line - 1, word.start - starts[line - 1])
+
+            for cmd in commands_of(text):
+                yield from _dedupe(_check_command(cmd, locate_body, dockerfile), seen)
 
 
 def _dedupe(violations: Iterator[Violation], seen: set[tuple[str, int, str]]):

@@ -3696,7 +3696,6 @@ add(
         ),
         "DP502",
         {("DP502", 5)},
-        xfail="entrypoint scripts written by COPY <<EOF heredocs are not checked",
     )
 )
 add(
