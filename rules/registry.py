@@ -49,13 +49,6 @@ def rule_modules() -> list[ModuleType]:
     """Import the rule modules once, in id order."""
     global _loaded
     if _loaded is None:
-        mods = []
-        for name in RULE_MODULES:
-            try:
-                mods.append(importlib.import_module(f"rules.{name}"))
-            except ModuleNotFoundError as exc:
-                # TODO(before release): remove; tolerated only while rules are being written.
-                if exc.name != f"rules.{name}":
-                    raise
+        mods = [importlib.import_module(f"rules.{name}") for name in RULE_MODULES]
         _loaded = sorted(mods, key=lambda m: m.RULE.id)
     return _loaded
