@@ -272,7 +272,7 @@ def _drop_flags(text: str, df: Dockerfile, drops: dict[int, list[str]]) -> str:
             kept.append(line)
         head = kept[0].rstrip("\r")
         m = re.fullmatch(rf"(\s*\w+)\s*{re.escape(escape)}\s*", head)
-        if m and len(kept) > 1:
+        if m and len(kept) > 1 and not kept[1].lstrip().startswith("#"):
             kept[:2] = [f"{m.group(1)} {kept[1].lstrip()}"]
         lines[first:last] = kept
     return "\n".join(lines)
@@ -400,21 +400,29 @@ def dependency_files_copied_once(text: str, path: str = "Dockerfile") -> str:
 
 
 def step_keys(text: str, instructions: Callable[[Dockerfile], Iterable[Instruction]]) -> set:
-    """(stage, index) as BuildKit's progress names the steps of these instructions:
-    `[deps-core 3/3]` is the third instruction of deps-core, counting its FROM as the first."""
+    """(stage, n): these RUNs as the n-th RUN step BuildKit prints for their stage.
+
+    The `i/n` numbers in `[deps-core 2/2]` count different instructions in different BuildKit
+    versions (0.8 skips ARG, ENV and the FROM of a stage built on another stage), but the RUNs
+    of a stage always appear in their order, so the ordinal among them is what identifies one.
+    """
     df = _parse(text, "Dockerfile")
     keys = set()
     for instr in instructions(df):
         stage = df.stages[instr.stage]
         label = stage.name or f"stage-{stage.index}"
-        index = next(n for n, i in enumerate(stage.instructions, start=1) if i is instr)
-        keys.add((label, index))
+        runs = [i for i in stage.instructions if i.keyword == "RUN"]
+        keys.add((label, next(n for n, i in enumerate(runs, start=1) if i is instr)))
     return keys
 
 
 def steps_seconds(steps: Sequence[Step], keys: set) -> float:
     """Total seconds of the steps named by `keys`; each must have run, not come from cache."""
-    found = [s for s in steps if (s.stage, s.index) in keys]
+    runs: dict[str, list[Step]] = {}
+    for step in sorted(steps, key=lambda s: s.index):
+        if step.instruction.startswith("RUN"):
+            runs.setdefault(step.stage, []).append(step)
+    found = [runs[stage][n - 1] for stage, n in keys if len(runs.get(stage, ())) >= n]
     if len(found) != len(keys):
         raise BenchError(
             f"expected {len(keys)} measured steps in the build output, found {len(found)}"
@@ -531,6 +539,32 @@ def measure(setup: Setup, ui: Ui, keys: Sequence[str] = CLAIM_KEYS) -> Iterator[
             found = not_measurable(c, reason)
         log.info("claim %s: %s (%s)", c.title, found.verdict, found.detail)
         yield found
+
+
+_VERDICT_ICON = {
+    "confirmed": "✅ confirmed",
+    "not confirmed": "❌ not confirmed",
+    "inconclusive": "❔ inconclusive",
+    NOT_MEASURABLE: "➖ not measurable here",
+}
+
+
+def render_markdown(results: Sequence[ClaimResult]) -> list[str]:
+    """bench.md's claims section: a table, then one sentence per claim saying how and what."""
+    out = [
+        "### The seed's claims, measured (A with the feature, B generated without it)",
+        "",
+        "| Claim | Seed says | Measured (× better with it) | Spread | Verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results:
+        ratio = f"{r.ratio:.2f}×" if r.ratio is not None else "–"
+        spread = f"{r.spread[0]:.2f}–{r.spread[1]:.2f}×" if r.spread else "–"
+        verdict = _VERDICT_ICON.get(r.verdict, r.verdict)
+        out.append(f"| {r.claim} | {r.claimed} | {ratio} | {spread} | {verdict} |")
+    out.append("")
+    out += [f"- **{r.claim}**: {r.detail}" for r in results]
+    return out
 
 
 def not_measurable(c: Claim, reason: str) -> ClaimResult:
@@ -791,7 +825,13 @@ def _uvloop(setup: Setup, text: str, ui: Ui) -> ClaimResult:
     c = claim("uvloop_httptools")
     ui.detail("uvloop: building the image")
     image = _build(setup, "uvloop", text).image_id
-    specs = (_spec(setup, image, "uvloop-a"), _spec(setup, image, "uvloop-b", ASYNCIO_H11))
+    # One worker on both sides: with several, uvicorn recycles them every N requests
+    # (LIMIT_MAX_REQUESTS) and the restarts, not the event loop, decide the requests/s.
+    one = (("WORKERS", "1"),)
+    specs = (
+        _spec(setup, image, "uvloop-a", one),
+        _spec(setup, image, "uvloop-b", (*one, *ASYNCIO_H11)),
+    )
     repeats = max(3, setup.build_repeats)
     runs: tuple[list[float], list[float]] = ([], [])
     for i in range(repeats):
@@ -810,9 +850,9 @@ def _uvloop(setup: Setup, text: str, ui: Ui) -> ClaimResult:
                 runs[side].append(load.requests_per_second)
     how = (
         f"Requests/s of {setup.concurrency} keep-alive connections on 127.0.0.1 for "
-        f"{setup.load_seconds:g} s, same image, B run with UVICORN_LOOP=asyncio "
-        "UVICORN_HTTP=h11 (checked on the server's command line); the load generator shares "
-        "the machine's CPUs with the server."
+        f"{setup.load_seconds:g} s against one worker (WORKERS=1: no recycling mid-load), "
+        "same image, B run with UVICORN_LOOP=asyncio UVICORN_HTTP=h11 (checked on the server's "
+        "command line); the load generator shares the machine's CPUs with the server."
     )
     return result(c, runs[0], runs[1], how)
 
@@ -871,11 +911,17 @@ def _dockerignore(setup: Setup, text: str, ui: Ui) -> ClaimResult:
         shutil.rmtree(copy, ignore_errors=True)
     walked_a = walk_context(setup.context, ignore)
     walked_b = walk_context(setup.context, None)
+    kept_out = sum(walked_b.values()) - sum(walked_a.values())
     how = (
         f"Bytes BuildKit reported transferring for a fresh copy of the context; the files the "
         f"context holds: {len(walked_b)} ({_fmt(sum(walked_b.values()), 'bytes')}) without the "
         f"ignore file, {len(walked_a)} ({_fmt(sum(walked_a.values()), 'bytes')}) with it."
     )
+    if sizes[0] == sizes[1] and kept_out > 0:
+        how += (
+            " BuildKit sent only the paths this Dockerfile's COPY and ADD name, so what the "
+            f"ignore file keeps out ({_fmt(kept_out, 'bytes')}) was not sent either way."
+        )
     return result(c, [sizes[0]], [sizes[1]], how)
 
 

@@ -60,6 +60,10 @@ def render(m: Metrics) -> str:
         out.append(
             "| " + " | ".join("–" if r is None else f"{r:.2f}×" for r in c.ratios.values()) + " |"
         )
+    if m.claims:
+        from bench.claims import render_markdown  # imports the Dockerfile model: only when needed
+
+        out += ["", *render_markdown(m.claims)]
     for v in m.variants:
         if v.image and v.image.duplicate_distributions:
             out += ["", f"Python distributions installed more than once in **{v.name}**:", ""]
