@@ -3,6 +3,10 @@
 Every value that crosses modules is a frozen dataclass here; `to_json` is the only place that knows
 the file's shape. The primary variant's numbers are repeated at the top level under the seed's
 keys (`build_time_seconds`, `image_size`, ...), so the seed's CI snippets keep working.
+
+One addition to the issue's schema: each build scenario also carries the `steps` of its last run,
+because cache hits only show in the incremental scenarios (`build.steps` is the cold build's).
+`image_size` and `memory_usage` are formatted exactly like `docker images` and `docker stats`.
 """
 
 from __future__ import annotations
