@@ -44,7 +44,7 @@ def test_page_is_self_contained_with_every_chart(built: Path):
 
 def test_summary_has_claims_and_gate_verdict(built: Path):
     summary = (built / "summary.md").read_text(encoding="utf-8")
-    assert "| apt cache mount | 0.30× | 0.25–0.35× | confirmed |" in summary
+    assert "| apt cache mount | 3.20× | 2.80–3.60× | confirmed |" in summary
     assert "### dockperf gate: passed (variant `optimized`)" in summary
     assert "**Lint:** 2 findings (0 errors, 2 warnings, 0 info)" in summary
 
