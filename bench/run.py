@@ -469,7 +469,7 @@ def _measure_variant(
     state.image = image.analyse(client, final.image_id or tag)
     state.analysis_seconds += time.monotonic() - t0
     if opts.keep_images:
-        client.images.get(final.image_id or tag).tag(f"dockperf/{v.name}", "latest")
+        _keep(client, final.image_id or tag, f"dockperf/{v.name}:latest")
         keep.append(final.image_id)
     spec = runtime.RunSpec(
         image=final.image_id or tag,
@@ -503,6 +503,23 @@ def _measure_variant(
         limits=limits,
         memory_limit_bytes=result.memory_limit_bytes,
     )
+
+
+def _keep(client: docker.DockerClient, image_ref: str, name: str) -> None:
+    """Tag the final image as `name`; the image a previous run kept there is removed (it is ours:
+    it carries our label), or it would linger as a dangling image nobody cleans up."""
+    import docker as docker_sdk
+
+    try:
+        previous = client.images.get(name)
+    except docker_sdk.errors.ImageNotFound:
+        previous = None
+    current = client.images.get(image_ref)
+    repository, _, tag = name.rpartition(":")
+    current.tag(repository, tag)
+    if previous is not None and previous.id != current.id and LABEL in previous.labels:
+        with contextlib.suppress(docker_sdk.errors.APIError):  # in use by a container: leave it
+            client.images.remove(previous.id)
 
 
 def _change_for(scenario: str, v: VariantConfig, run_id: str) -> tuple[Path, str] | None:

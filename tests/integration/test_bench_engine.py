@@ -290,3 +290,42 @@ def test_docker_images_size_matches(docker_engine: Engine, docker_client, tiny_i
     size = re.search(re.escape(tiny_image) + r" (\S+)", shown)
     assert size is not None
     assert human_size(image.analyse(docker_client, tiny_image).size_bytes) == size.group(1)
+
+
+def test_keep_images_replaces_the_previous_kept_image(
+    docker_engine: Engine, docker_client, python_base: str, tmp_path: Path
+) -> None:
+    project = _project(tmp_path)
+    cfg = config.load(project)
+    ids = []
+    try:
+        for i in range(2):
+            # a different server each time, so the two kept images differ
+            (project / "svc/src/server.py").write_text(
+                (TINY / "src/server.py").read_text() + f"# build {i}\n"
+            )
+            opts = bench_run.Options(
+                repeat=1,
+                startup_repeat=1,
+                settle_seconds=0.2,
+                load_seconds=0.5,
+                concurrency=2,
+                scenarios=("warm",),
+                keep_images=True,
+                output_dir=tmp_path / f"r{i}",
+                run_id=f"pytest-keep-{i}",
+            )
+            bench_run.run(cfg, opts)
+            ids.append(docker_client.images.get("dockperf/tiny:latest").id)
+        assert ids[0] != ids[1]
+        # the first kept image was ours and is gone; the second is kept, nothing else is left
+        assert docker_client.images.list(filters={"label": "dockperf.bench=pytest-keep-0"}) == []
+        kept = docker_client.images.list(filters={"label": "dockperf.bench=pytest-keep-1"})
+        assert [img.tags for img in kept] == [["dockperf/tiny:latest"]]
+    finally:
+        import contextlib
+
+        import docker as docker_sdk
+
+        with contextlib.suppress(docker_sdk.errors.ImageNotFound):
+            docker_client.images.remove("dockperf/tiny:latest")
