@@ -1,4 +1,4 @@
-"""The seed's verbatim files produce exactly their expected findings (DESIGN.md lists the faults)."""
+"""The seed's verbatim files give exactly their expected findings (DESIGN.md lists the faults)."""
 
 from __future__ import annotations
 
