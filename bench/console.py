@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from types import TracebackType
 
 from rich.console import Console
@@ -25,7 +24,6 @@ class RichUi:
             transient=False,
         )
         self._task: int | None = None
-        self._phase_started = 0.0
 
     def __enter__(self) -> RichUi:
         self._progress.start()
@@ -47,7 +45,6 @@ class RichUi:
 
     def phase(self, text: str) -> None:
         self._finish()
-        self._phase_started = time.monotonic()
         self._task = self._progress.add_task(text, total=None, detail="")
 
     def detail(self, text: str) -> None:
