@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import progress
+from bench import locks, progress
 from bench.dockerd import Engine
 from bench.errors import BuildFailed
 from bench.shell import log, run
@@ -79,7 +79,8 @@ def clear_cache_mounts(engine: Engine) -> None:
     prune = [engine.client, "builder", "prune", "--force", "--filter", "type=exec.cachemount"]
     if engine.builder == "buildx":
         prune = [engine.client, "buildx", "prune", "--force", "--filter", "type=exec.cachemount"]
-    run(prune, timeout=300, env=engine.env)
+    with locks.build_lock(BUILD_TIMEOUT):  # never prune under another build's feet
+        run(prune, timeout=300, env=engine.env)
 
 
 def build(
@@ -87,7 +88,19 @@ def build(
     spec: BuildSpec,
     on_line: Callable[[str], None] | None = None,
 ) -> BuildResult:
-    """Run one build; BuildFailed (with BuildKit's error and the log's tail) when it fails."""
+    """Run one build; BuildFailed (with BuildKit's error and the log's tail) when it fails.
+
+    Builds are serialised machine-wide (bench.locks); the time spent waiting is not counted.
+    """
+    with locks.build_lock(spec.timeout):
+        return _build(engine, spec, on_line)
+
+
+def _build(
+    engine: Engine,
+    spec: BuildSpec,
+    on_line: Callable[[str], None] | None,
+) -> BuildResult:
     tail: deque[str] = deque(maxlen=40)
     lines: list[str] = []
     with tempfile.TemporaryDirectory(prefix="dockperf-build-") as tmp:

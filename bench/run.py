@@ -23,7 +23,18 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Protocol
 
-from bench import baseimages, claims, dockerd, image, markdown, metrics, mutate, runtime, targets
+from bench import (
+    baseimages,
+    claims,
+    dockerd,
+    image,
+    locks,
+    markdown,
+    metrics,
+    mutate,
+    runtime,
+    targets,
+)
 from bench.build import LABEL, BuildResult, BuildSpec, build, clear_cache_mounts
 from bench.config import BenchConfig, VariantConfig
 from bench.errors import BenchError, BuildFailed, ContainerFailed, EngineError
@@ -186,8 +197,6 @@ def run(cfg: BenchConfig, opts: Options, ui: Ui | None = None) -> Outcome:
     run_id = opts.run_id or new_run_id()
     started_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     backups = cfg.root / ".dockperf" / "backups"
-    for path in mutate.restore_leftovers(backups):
-        ui.note(f"restored {path}, left edited by an interrupted run")
     selected = [cfg.variant(n) for n in opts.variants] if opts.variants else list(cfg.variants)
     states = [_State(v) for v in selected]
     engine_info: EngineInfo | None = None
@@ -208,8 +217,11 @@ def run(cfg: BenchConfig, opts: Options, ui: Ui | None = None) -> Outcome:
 
     wall_start = time.monotonic()
     claims_seconds = 0.0  # the claims' A/B builds and runs are measurements too
-    with _signals_interrupt():
+    with locks.checkout_lock(cfg.root), _signals_interrupt():
         try:
+            # Under the checkout lock, so a backup found here belongs to a run that is gone.
+            for path in mutate.restore_leftovers(backups):
+                ui.note(f"restored {path}, left edited by an interrupted run")
             ui.phase("finding a Docker engine")
             engine = dockerd.ensure_engine(provision=opts.provision)
             ui.note(engine.describe())
