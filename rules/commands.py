@@ -25,9 +25,8 @@ from __future__ import annotations
 import bisect
 import posixpath
 import re
-from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from rules.model import Dockerfile, Instruction
@@ -39,8 +38,7 @@ _HEADER_WORDS = frozenset({"for", "case", "select", "function"})
 _PYTHON = re.compile(r"^(python|pypy)(\d+(\.\d+)?)?([dmu]*)?$")
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):  # NamedTuples, not dataclasses: see rules/base.py
     text: str  # quotes and escapes removed; `$...` kept as written
     raw: str  # the source text of the word
     start: int  # offset of the word in the source text
@@ -51,8 +49,7 @@ class Word:
         return self.text
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """One simple command: `NAME=value ... program arg ...`."""
 
     words: tuple[Word, ...]
@@ -386,7 +383,7 @@ def unwrap(cmd: Command) -> Command:
             words = words[i:]
         else:
             break
-    return replace(cmd, words=tuple(words), assignments=tuple(assignments))
+    return cmd._replace(words=tuple(words), assignments=tuple(assignments))
 
 
 _COMMANDS_CACHE: dict[str, tuple[Command, ...]] = {}
@@ -426,8 +423,7 @@ def is_python(program: str) -> bool:
 _PY_VALUE_OPTS = frozenset("XW")
 
 
-@dataclass(frozen=True)
-class PythonCall:
+class PythonCall(NamedTuple):
     kind: str  # "module" (-m), "code" (-c), "script" or "" (interactive / stdin)
     target: str  # the module name, the code, or the script path
     args: tuple[Word, ...]  # the arguments after it
@@ -596,8 +592,7 @@ def with_build_values(cmd: Command, env) -> Command:
 # ------------------------------------------------------------------------------ package managers
 
 
-@dataclass(frozen=True)
-class PackageOp:
+class PackageOp(NamedTuple):
     manager: str  # "apt" (apt-get, apt, aptitude) | "apk" | "yum" (yum, dnf, microdnf) | "pip"
     action: str  # "install", "remove", "autoremove", "update", "upgrade", "clean", ...
     packages: tuple[str, ...]  # names, lower case, versions/arch/extras stripped
@@ -908,8 +903,7 @@ _UV_GENERAL_VALUE_OPTS = frozenset(
 _POETRY_GENERAL_VALUE_OPTS = frozenset({"--directory", "-C", "--project", "-P"})
 
 
-@dataclass(frozen=True)
-class Installer:
+class Installer(NamedTuple):
     """A Python package install: pip (`pip`, `pip3.13`, `python -m pip`), uv or poetry."""
 
     tool: str  # "pip" | "uv" | "poetry"
@@ -1056,8 +1050,7 @@ def launch_instructions(
     return entrypoint, cmd
 
 
-@dataclass(frozen=True)
-class CopyTarget:
+class CopyTarget(NamedTuple):
     """Where one source of a COPY/ADD lands in the image."""
 
     source: str  # as written, expanded ("" for a heredoc)
@@ -1159,8 +1152,7 @@ def prepend_run_flags(text: str, flags: list[str], escape: str = "\\") -> list[s
 # (added for DP304 and DP307: the commands ENTRYPOINT/CMD start, through entrypoint scripts)
 
 
-@dataclass(frozen=True)
-class Launched:
+class Launched(NamedTuple):
     """A command the container runs at start."""
 
     command: Command  # unwrapped (`exec gosu app uvicorn ...` -> `uvicorn ...`)
@@ -1318,8 +1310,7 @@ def _script(
                 else:
                     # The script's shell stays the parent: the script is what to fix.
                     out.append(
-                        replace(
-                            launched,
+                        launched._replace(
                             instr=origin,
                             script=rel,
                             line=line,
@@ -1360,8 +1351,7 @@ SYSTEM_DIRS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Added:
+class Added(NamedTuple):
     """A path an instruction's layer adds."""
 
     path: str  # absolute and normalised; may hold glob characters (`COPY *.txt /app/`)
@@ -1592,8 +1582,7 @@ def copy_brings(files, copy: CopyTarget, path: str, names: tuple[str, ...] = ())
     return False
 
 
-@dataclass(frozen=True)
-class Deletion:
+class Deletion(NamedTuple):
     """A path a command deletes."""
 
     path: str  # absolute; may hold glob characters (`/var/lib/apt/lists/*`)

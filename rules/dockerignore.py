@@ -33,9 +33,9 @@ import os
 import re
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 from rules.errors import InputError
 
@@ -381,8 +381,7 @@ class _Matcher:
 # --- the file -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IgnorePattern:
+class IgnorePattern(NamedTuple):  # a NamedTuple, not a dataclass: see rules/base.py
     line: int  # 1-based line in .dockerignore
     raw: str  # the line as written (without newline, CR or BOM)
     pattern: str  # cleaned pattern (without '!'), as patternmatcher matches it
@@ -393,27 +392,58 @@ class IgnorePattern:
 _MatchInfo = tuple[bool, ...]
 
 
-@dataclass(frozen=True)
 class IgnoreFile:
-    path: str
-    patterns: tuple[IgnorePattern, ...]
-    lines: tuple[str, ...]  # raw lines (no newline, CR or BOM), for rules like DP401
-    _matchers: tuple[_Matcher, ...] = field(init=False, repr=False, compare=False)
-    _only_prefix_exceptions: bool = field(init=False, repr=False, compare=False)
+    """A parsed .dockerignore. Immutable, equal by (path, patterns, lines); its matchers are
+    compiled once here. A plain class with read-only properties rather than a frozen dataclass
+    (start-up time, see rules/base.py)."""
 
-    def __post_init__(self) -> None:
+    __slots__ = ("_lines", "_matchers", "_only_prefix_exceptions", "_path", "_patterns")
+
+    def __init__(
+        self, path: str, patterns: tuple[IgnorePattern, ...], lines: tuple[str, ...]
+    ) -> None:
+        self._path = path
+        self._patterns = patterns
+        self._lines = lines  # raw lines (no newline, CR or BOM), for rules like DP401
         matchers = []
-        for pat in self.patterns:
+        for pat in patterns:
             try:
                 matchers.append(_Matcher(pat.pattern, pat.exclusion))
             except _BadPattern as exc:
-                raise InputError(self.path, _bad_pattern_message(pat.raw, exc), pat.line) from None
-        object.__setattr__(self, "_matchers", tuple(matchers))
-        only_prefix = not any(
+                raise InputError(path, _bad_pattern_message(pat.raw, exc), pat.line) from None
+        self._matchers: tuple[_Matcher, ...] = tuple(matchers)
+        self._only_prefix_exceptions = not any(
             m.exclusion and any(c in _FSUTIL_PATTERN_CHARS for c in m.without_trailing_glob)
             for m in matchers
         )
-        object.__setattr__(self, "_only_prefix_exceptions", only_prefix)
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def patterns(self) -> tuple[IgnorePattern, ...]:
+        return self._patterns
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        return self._lines
+
+    def _key(self) -> tuple[str, tuple[IgnorePattern, ...], tuple[str, ...]]:
+        return self._path, self._patterns, self._lines
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, IgnoreFile):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"IgnoreFile(path={self._path!r}, patterns={self._patterns!r}, lines={self._lines!r})"
+        )
 
     @property
     def has_exceptions(self) -> bool:

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rules.base import CheckContext, Edit, Rule, Severity, Violation
 from rules.commands import (
@@ -99,8 +99,8 @@ _USERADD_VALUE_OPTS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class RunUser:
+# NamedTuples and a __slots__ class, not dataclasses: start-up time, see rules/base.py.
+class RunUser(NamedTuple):
     name: str  # as written in USER (group stripped)
     root: bool
     uid: int | None  # when known
@@ -108,13 +108,17 @@ class RunUser:
     where: str  # "root (no USER)" / "USER app (line 12)"
 
 
-@dataclass
 class Finding:
-    problems: list[str] = field(default_factory=list)
-    fixes: list[str] = field(default_factory=list)
-    add_mounts: dict[str, str] = field(default_factory=dict)  # target -> flag
-    drop_tokens: set[str] = field(default_factory=set)
-    editable: bool = True
+    """What the installs of one RUN add up to (filled in by _analyse)."""
+
+    __slots__ = ("add_mounts", "drop_tokens", "editable", "fixes", "problems")
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.fixes: list[str] = []
+        self.add_mounts: dict[str, str] = {}  # target -> flag
+        self.drop_tokens: set[str] = set()
+        self.editable = True
 
 
 def _users_created(df: Dockerfile, instr: Instruction) -> list[tuple[str, int | None, str]]:
@@ -249,8 +253,7 @@ def _writable(mount: Mount, user: RunUser) -> bool:
     return bool(bits & 0o002) or (mount.get("gid") is not None and bool(bits & 0o020))
 
 
-@dataclass(frozen=True)
-class Cause:
+class Cause(NamedTuple):
     """Something that switches the install's cache off."""
 
     kind: str  # "flag" | "inline" | "env" (ENV/ARG) | "export"

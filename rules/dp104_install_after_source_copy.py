@@ -44,8 +44,8 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import NamedTuple
 
 from rules.base import CheckContext, Rule, Severity, Violation
 from rules.commands import Command, Installer, installer, run_commands
@@ -114,15 +114,14 @@ _LOCK_INSTALLS = {
 }
 
 
-@dataclass(frozen=True)
-class SourceCopy:
+# NamedTuples, not dataclasses: start-up time, see rules/base.py.
+class SourceCopy(NamedTuple):
     instr: Instruction
     shown: str  # `COPY . .` as written (shortened)
     whole: bool  # the whole context
 
 
-@dataclass(frozen=True)
-class Install:
+class Install(NamedTuple):
     text: str  # `pip install -r requirements.txt`
     kind: str  # "project" (installs the project itself), "deps", "project-only"
     tool: str

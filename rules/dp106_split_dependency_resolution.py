@@ -60,7 +60,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rules.base import CheckContext, Rule, Severity, Violation
 from rules.commands import (
@@ -86,8 +86,8 @@ RULE = Rule(
 _SYSTEM = frozenset({"/", "/usr", "/usr/local"})
 
 
-@dataclass(frozen=True)
-class GroupInstall:
+# NamedTuples, not dataclasses: start-up time, see rules/base.py.
+class GroupInstall(NamedTuple):
     dest: str
     instr: Instruction
     stage: Stage

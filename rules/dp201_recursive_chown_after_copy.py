@@ -44,7 +44,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rules.base import CheckContext, Edit, Rule, Severity, Violation
 from rules.commands import (
@@ -88,8 +88,8 @@ _TRAILING = re.compile(r"^[ \t]*(?:\\\n[ \t]*)*$")
 _USER_ADDERS = ("useradd", "adduser", "groupadd", "addgroup")
 
 
-@dataclass(frozen=True)
-class Change:
+# NamedTuples, not dataclasses: start-up time, see rules/base.py.
+class Change(NamedTuple):
     cmd: Command  # the command as run_commands gives it (unwrapped)
     tool: str  # chown | chgrp | chmod
     spec: str | None  # owner or mode

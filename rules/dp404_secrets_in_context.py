@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 from rules.base import CheckContext, Rule, Severity, Violation
 from rules.sources import Source, context_sources, under
@@ -76,11 +75,14 @@ _PROBES = ((".env", ".env"), (".git/config", ".git/"), (".venv/pyvenv.cfg", ".ve
 _PROBES += (("venv/pyvenv.cfg", "venv/"),)
 
 
-@dataclass
 class _Leak:
-    name: str  # "config/.env" or ".git/"
-    files: int = 0
-    size: int = 0
+    # A __slots__ class, not a dataclass: start-up time, see rules/base.py.
+    __slots__ = ("files", "name", "size")
+
+    def __init__(self, name: str, files: int = 0, size: int = 0) -> None:
+        self.name = name  # "config/.env" or ".git/"
+        self.files = files
+        self.size = size
 
 
 def classify(relpath: str) -> str | None:

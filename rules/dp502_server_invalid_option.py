@@ -64,7 +64,7 @@ import json
 import re
 import shlex
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rules.base import CheckContext, Edit, Rule, Severity, Violation
 from rules.commands import (
@@ -129,16 +129,15 @@ _SCRIPT_SHEBANG = re.compile(r"^#!\s*\S*?(?:/env\s+)?\S*\b(sh|bash|ash|dash|zsh|
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
-@dataclass(frozen=True)
-class _Where:
+# NamedTuples, not dataclasses: start-up time, see rules/base.py.
+class _Where(NamedTuple):
     """Where a word is: its line, and its column in that line when known (for an edit)."""
 
     line: int
     column: int | None = None
 
 
-@dataclass(frozen=True)
-class _Text:
+class _Text(NamedTuple):
     """The file a command line is in."""
 
     file: str  # "dockerfile" or a context-relative path

@@ -65,7 +65,6 @@ import sys
 import sysconfig
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from rules.base import Finding, Severity
@@ -285,14 +284,17 @@ def run_hadolint(exe: str, text: str, timeout: float = TIMEOUT_SECONDS) -> list[
 # --------------------------------------------------------------------------- what hadolint reads
 
 
-@dataclass
 class _Copy:
     """The text given to hadolint, and for each of its lines the file's line (1-based)."""
 
-    lines: list[str]
-    origin: list[int]
-    changes: list[str] = field(default_factory=list)
-    hidden: list[tuple[int, int]] = field(default_factory=list)
+    # A __slots__ class, not a dataclass: start-up time, see rules/base.py.
+    __slots__ = ("changes", "hidden", "lines", "origin")
+
+    def __init__(self, lines: list[str], origin: list[int]) -> None:
+        self.lines = lines
+        self.origin = origin
+        self.changes: list[str] = []
+        self.hidden: list[tuple[int, int]] = []
 
     @classmethod
     def of(cls, lines: list[str]) -> _Copy:

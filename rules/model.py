@@ -22,7 +22,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
 from rules.errors import InputError
 from rules.shell import expand, split_words
@@ -63,8 +64,19 @@ _DIRECTIVE = re.compile(r"^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*
 _HEREDOC = re.compile(r"^(\d*)<<(-?)([^<]*)$")
 
 
-@dataclass(frozen=True)
-class Heredoc:
+# Instruction, Stage and Dockerfile compare and hash by identity, as the `eq=False` dataclasses
+# they were did: they hold dicts, rules key caches on them and find them with `is`. NamedTuples
+# (see rules/base.py for why not dataclasses) get these in their bodies; `__ne__` too, or
+# tuple's own `!=` would compare the fields.
+def _same(self: tuple, other: object) -> bool:
+    return self is other
+
+
+def _not_same(self: tuple, other: object) -> bool:
+    return self is not other
+
+
+class Heredoc(NamedTuple):
     name: str
     body: str  # as written, up to the terminator; `<<-` tabs are stripped by `text`
     line: int  # first body line
@@ -79,8 +91,7 @@ class Heredoc:
         return "\n".join(line.lstrip("\t") for line in self.body.split("\n"))
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(NamedTuple):
     type: str
     target: str
     options: tuple[tuple[str, str], ...]
@@ -92,8 +103,7 @@ class Mount:
         return default
 
 
-@dataclass(frozen=True)
-class KeyValue:
+class KeyValue(NamedTuple):
     """One `key=value` of ENV, ARG or LABEL; `value` is expanded (None for `ARG NAME`)."""
 
     key: str
@@ -102,8 +112,7 @@ class KeyValue:
     undefined: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, eq=False)
-class Instruction:
+class Instruction(NamedTuple):
     keyword: str  # upper case
     line: int
     end_line: int
@@ -114,11 +123,15 @@ class Instruction:
     json_args: tuple[str, ...] | None = None  # exec form, when the value is a JSON string array
     sub_keyword: str | None = None  # ONBUILD's instruction
     # Variables in scope before this instruction (ARG and ENV), for rules that resolve values.
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = MappingProxyType({})
     # ENV / ARG / LABEL entries.
     pairs: tuple[KeyValue, ...] = ()
     # Arguments after expansion, for instructions BuildKit expands (COPY srcs+dest, USER, ...).
     args: tuple[str, ...] = ()
+
+    __eq__ = _same
+    __ne__ = _not_same
+    __hash__ = object.__hash__
 
     def flag_values(self, name: str) -> list[str]:
         prefix = f"--{name}"
@@ -163,8 +176,7 @@ class Instruction:
         return "\n".join(parts)
 
 
-@dataclass(frozen=True, eq=False)
-class Stage:
+class Stage(NamedTuple):
     index: int
     name: str | None  # lower case, as BuildKit stores it
     display_name: str | None  # as written
@@ -174,6 +186,10 @@ class Stage:
     platform: str | None
     instructions: tuple[Instruction, ...]  # FROM first
 
+    __eq__ = _same
+    __ne__ = _not_same
+    __hash__ = object.__hash__
+
     @property
     def from_instruction(self) -> Instruction:
         return self.instructions[0]
@@ -182,14 +198,12 @@ class Stage:
         return self.display_name or f"#{self.index}"
 
 
-@dataclass(frozen=True)
-class Comment:
+class Comment(NamedTuple):
     line: int
     text: str  # without the leading '#'
 
 
-@dataclass(frozen=True, eq=False)
-class Dockerfile:
+class Dockerfile(NamedTuple):
     path: str
     lines: tuple[str, ...]  # the source lines without line endings (BOM removed)
     escape: str
@@ -200,6 +214,10 @@ class Dockerfile:
     comments: tuple[Comment, ...]
     empty_continuation_lines: tuple[int, ...]
     build_args: Mapping[str, str]
+
+    __eq__ = _same
+    __ne__ = _not_same
+    __hash__ = object.__hash__
 
     def directive(self, name: str) -> tuple[str, int] | None:
         for k, v, line in self.directives:
@@ -338,13 +356,17 @@ def _split_csv(text: str) -> list[str]:
 # --------------------------------------------------------------------------- line scanner
 
 
-@dataclass
 class _Raw:
-    keyword: str
-    line: int
-    end_line: int
-    rest: str
-    heredocs: list[Heredoc]
+    __slots__ = ("end_line", "heredocs", "keyword", "line", "rest")
+
+    def __init__(
+        self, keyword: str, line: int, end_line: int, rest: str, heredocs: list[Heredoc]
+    ) -> None:
+        self.keyword = keyword
+        self.line = line
+        self.end_line = end_line
+        self.rest = rest
+        self.heredocs = heredocs
 
 
 def _decode(data: bytes, path: str) -> tuple[str, bool]:

@@ -23,9 +23,9 @@ import importlib.util
 import json
 import re
 import sys
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 DATA = Path(__file__).with_name("data")
 # Value kinds: "flag" takes no value; the others take one, checked where it is a literal.
@@ -36,19 +36,18 @@ CLICK_BOOL = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Option:
+# NamedTuples, not dataclasses: see rules/base.py.
+class Option(NamedTuple):
     name: str  # as written on the command line: "--limit-max-requests", "-w"
     value: str  # one of VALUE_KINDS
     choices: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class ServerTable:
+class ServerTable(NamedTuple):
     program: str  # "uvicorn" | "gunicorn"
     version: str
     source: str  # "installed" or "bundled"
-    options: dict[str, Option] = field(hash=False)
+    options: dict[str, Option]  # read-only
     # argparse accepts unique prefixes of long options (gunicorn); click does not (uvicorn).
     abbreviations: bool = False
 
@@ -68,8 +67,7 @@ class ServerTable:
         return None, ()
 
 
-@dataclass(frozen=True)
-class PipTable:
+class PipTable(NamedTuple):
     version: str
     source: str
     options: frozenset[str]  # long option names without "--": "no-cache-dir"

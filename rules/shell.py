@@ -9,15 +9,14 @@ STOPSIGNAL (not in RUN, CMD or ENTRYPOINT, which the shell runs later). dockerfi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 
-@dataclass
-class Expansion:
+class Expansion(NamedTuple):  # a NamedTuple, not a dataclass: see rules/base.py
     value: str
     # Variables referenced without a value and without a default: the build sees "".
-    undefined: list[str] = field(default_factory=list)
+    undefined: Sequence[str] = ()
 
 
 def _is_name_char(ch: str) -> bool:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rules.dockerignore import go_clean
 
@@ -24,8 +23,7 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _GLOB_CHARS = frozenset("*?[")
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):  # a NamedTuple, not a dataclass: see rules/base.py
     written: str  # as the instruction has it, after variable expansion
     path: str  # context-relative and cleaned; "." is the whole context
     glob: bool

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -84,7 +83,7 @@ def test_seed_entrypoint_script() -> None:
     df = engine.load_dockerfile(str(SEED / "Dockerfile"))
     ctx = engine.build_context(df, str(SEED))
     script = "scripts/docker-entrypoint.sh"
-    ctx = replace(ctx, context_texts={script: (SEED / script).read_text(encoding="utf-8")})
+    ctx = ctx._replace(context_texts={script: (SEED / script).read_text(encoding="utf-8")})
     got = {(v.file, v.line) for v in run("DP502", ctx)}
     assert got == {("dockerfile", 116), ("dockerfile", 117), (script, 45), (script, 46)}
     fixed = [v for v in run("DP502", ctx) if v.file == script and v.edits]
