@@ -102,6 +102,9 @@ MANIFEST_DIRS = frozenset(
     {"requirements", "reqs", "deps", "constraints", "wheels", "wheelhouse", "dist", "locks"}
 )
 _WHOLE = frozenset({".", "./", "*", "./*", "/", ""})
+# Most manifests are plain names: a set lookup, so only the globs cost fnmatch a regex each.
+_MANIFEST_NAMES = frozenset(m for m in MANIFESTS if not any(c in m for c in "*?["))
+_MANIFEST_GLOBS = tuple(m for m in MANIFESTS if m not in _MANIFEST_NAMES)
 # Other ecosystems' lockfile installs: program -> subcommands (empty: any).
 _LOCK_INSTALLS = {
     "npm": ("ci", "install", "i"),
@@ -131,7 +134,7 @@ class Install(NamedTuple):
 def _is_manifest(src: str) -> bool:
     name = posixpath.basename(src.rstrip("/")).lower()
     probe = name.replace("*", "x").replace("?", "x")
-    if any(fnmatchcase(probe, pat) for pat in MANIFESTS):
+    if probe in _MANIFEST_NAMES or any(fnmatchcase(probe, pat) for pat in _MANIFEST_GLOBS):
         return True
     return name in MANIFEST_DIRS
 

@@ -69,11 +69,11 @@ _KEY_QUALIFIERS = frozenset(
 )
 # Trailing words that still name the secret itself (`SECRET_KEY_BASE`, `API_TOKEN_VALUE`).
 _VALUE_SUFFIXES = frozenset({"VALUE", "STRING", "BASE"})
-_PLACEHOLDER = re.compile(
-    r"^(x+|\*+|\.+|-+|_+|<[^>]*>|\{\{.*\}\}|\[[^\]]*\]|your[-_ ].*|.*[-_ ]here"
+# Compiled on first use by re's cache: only files with a secret-named ENV or ARG need it.
+_PLACEHOLDER = (
+    r"(?i)^(x+|\*+|\.+|-+|_+|<[^>]*>|\{\{.*\}\}|\[[^\]]*\]|your[-_ ].*|.*[-_ ]here"
     r"|change[-_ ]?(me|it|this)|replace[-_ ]?(me|this)?|placeholder|dummy|example|todo|tbd"
-    r"|none|null|nil|undefined|true|false|yes|no|on|off|0|1)$",
-    re.IGNORECASE,
+    r"|none|null|nil|undefined|true|false|yes|no|on|off|0|1)$"
 )
 _URL_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@")
 
@@ -116,7 +116,7 @@ def _literal(kv: KeyValue) -> str | None:
         if m is None or kv.value != m.group(1):
             return None
     value = kv.value.strip()
-    if not value or _PLACEHOLDER.match(value):
+    if not value or re.match(_PLACEHOLDER, value):
         return None
     if value.startswith(("/", "./", "../", "~/", "file:")):
         return None  # a path to where the secret is, not the secret
@@ -142,7 +142,7 @@ def _message(keyword: str, kv: KeyValue) -> str | None:
     )
     if kv.raw is not None and "$" not in (kv.raw.split("@", 1)[0]):
         m = _URL_PASSWORD.match(kv.value or "")
-        if m and not _PLACEHOLDER.match(m.group(1)):
+        if m and not re.match(_PLACEHOLDER, m.group(1)):
             return f"{keyword} {kv.key} is a URL with a password in it: {where}"
     if not is_secret_name(kv.key):
         return None

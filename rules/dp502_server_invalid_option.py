@@ -59,10 +59,8 @@ The autofix replaces an option that has an exact equivalent in the server that i
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
-import shlex
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
@@ -331,6 +329,8 @@ def _check_gunicorn_env(df, instr, text: _Text) -> Iterator[Violation]:
     for pair in instr.pairs:
         if pair.key != "GUNICORN_CMD_ARGS" or not pair.value:
             continue
+        import shlex  # only for GUNICORN_CMD_ARGS: kept off the start-up of every check
+
         try:
             args = shlex.split(pair.value)
         except ValueError:
@@ -496,6 +496,8 @@ def _unknown(
         message += f"; {hint}"
         fix = f"Remove {name}: {hint}"
     else:
+        import difflib  # only to suggest a spelling: ~2 ms of start-up otherwise
+
         close = difflib.get_close_matches(name, list(table.options), n=1, cutoff=0.75)
         if close:
             message += f"; did you mean {close[0]}?"

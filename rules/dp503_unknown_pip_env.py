@@ -43,7 +43,6 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 
@@ -97,6 +96,8 @@ def check(ctx: CheckContext) -> Iterator[Violation]:
             "pip ignores it"
         )
         fix = None
+        import difflib  # only to suggest a spelling: ~2 ms of start-up otherwise
+
         close = difflib.get_close_matches(option, sorted(table.options), n=1, cutoff=0.8)
         if close:
             meant = "PIP_" + close[0].upper().replace("-", "_")
