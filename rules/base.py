@@ -5,16 +5,15 @@ Rules never read files, config or the environment and never print; the engine tu
 into findings (path, effective severity, suppressions, sorting).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple field types stay objects (see below).
 
 from collections.abc import Mapping
 from enum import IntEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
-if TYPE_CHECKING:
-    from rules.dockerignore import IgnoreFile
-    from rules.model import Dockerfile
+from rules.dockerignore import IgnoreFile
+from rules.model import Dockerfile
 
 
 class Severity(IntEnum):
@@ -23,7 +22,7 @@ class Severity(IntEnum):
     ERROR = 3
 
     @classmethod
-    def parse(cls, text: str) -> Severity:
+    def parse(cls, text: str) -> "Severity":
         try:
             return cls[text.strip().upper()]
         except KeyError:
@@ -41,7 +40,10 @@ class Severity(IntEnum):
 # (`x._replace(...)` for `dataclasses.replace`) but they are tuples: they unpack and compare equal
 # to a tuple of the same items; nothing here relies on either. Model values that compare by
 # identity (Instruction, Stage, Dockerfile) say so in their bodies; mutable accumulators are small
-# classes with __slots__. bench/ is not on the lint path and keeps dataclasses.
+# classes with __slots__. Modules that define NamedTuples do without `from __future__ import
+# annotations`: typing makes each string annotation a ForwardRef, and the compile() that costs
+# builds every AST node type the first time (~2.5 ms). tests/test_lint_path_imports.py checks
+# both. bench/ is not on the lint path and keeps dataclasses.
 class Rule(NamedTuple):
     id: str  # "DP101"
     name: str  # kebab-case, names the bad pattern: "apt-without-cache-mount"

@@ -20,17 +20,16 @@ the offsets of every word so a rule can point at the line of one option:
 `python -m module` / `python -c code` in any spelling of the interpreter.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple field types stay objects (rules/base.py).
 
 import bisect
 import posixpath
 import re
 from fnmatch import fnmatchcase
 from functools import cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
-if TYPE_CHECKING:
-    from rules.model import Dockerfile, Instruction
+from rules.model import Dockerfile, Instruction
 
 _NAME_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _RESERVED_PREFIX = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}"})

@@ -11,7 +11,7 @@ the same in users' own repositories as here. Keys:
 A bad file is an InputError naming it, so the CLI exits 2 with one line.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple field types stay objects (rules/base.py).
 
 import re
 from collections.abc import Mapping

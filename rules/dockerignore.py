@@ -27,7 +27,7 @@ an excluded directory for a wildcard exception: with `*` + `!**/*.py` it sends o
 line before looking for `#`, keeps a BOM, and checks a single parent directory.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple field types stay objects (rules/base.py).
 
 import os
 import re

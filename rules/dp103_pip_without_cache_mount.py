@@ -54,7 +54,7 @@ RUN --mount=type=cache,target=/root/.cache/pip \\
 (and install as root, or give the non-root user's own folder with `uid=`).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple field types stay objects (rules/base.py).
 
 import re
 from collections.abc import Iterator, Mapping

@@ -40,7 +40,7 @@ For a project installed with `pip install .`: install its dependencies from the 
 requirements file first, then `pip install --no-deps .` after copying the source.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple field types stay objects (rules/base.py).
 
 import posixpath
 from collections.abc import Iterator, Mapping

@@ -55,7 +55,7 @@ ENV PATH=/venv/bin:$PATH
 all groups together, e.g. with `uv pip compile` or `pip-compile`.)
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple field types stay objects (rules/base.py).
 
 import posixpath
 import re

@@ -39,7 +39,7 @@ USER app
 ```
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple field types stay objects (rules/base.py).
 
 import posixpath
 import re

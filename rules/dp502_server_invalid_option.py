@@ -57,7 +57,7 @@ The autofix replaces an option that has an exact equivalent in the server that i
 `--timeout-keep-alive` for uvicorn, and the reverse for gunicorn); it never removes an option.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple field types stay objects (rules/base.py).
 
 import json
 import re

@@ -6,7 +6,7 @@ select/ignore, severity overrides, suppression comments, DP900 as an input error
 de-duplication, and autofix edits.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple field types stay objects (rules/base.py).
 
 import contextlib
 import os
@@ -16,15 +16,13 @@ import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from rules.base import CheckContext, Edit, Finding, Rule, Severity, Violation
 from rules.config import DEFAULT, Config, matches
+from rules.dockerignore import IgnoreFile
 from rules.errors import InputError
-
-if TYPE_CHECKING:
-    from rules.dockerignore import IgnoreFile
-    from rules.model import Dockerfile
+from rules.model import Dockerfile
 
 # The model refuses bigger files too; checking the size before reading avoids loading 10 MB.
 MAX_BYTES = 5 * 1024 * 1024

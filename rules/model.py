@@ -17,7 +17,7 @@ of the keyword sequence on ordinary files, and its key/value splitter for ENV/LA
 because BuildKit's own rules (`parseNameVal`) differ on `ENV key value` with spaces.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple field types stay objects (rules/base.py).
 
 import json
 import re

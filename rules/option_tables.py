@@ -15,7 +15,7 @@ uvicorn's CLI about 0.1 s, and neither is imported when the bundled table alread
 Only the standard library is imported here, so the generator runs in a bare virtualenv.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple field types stay objects (rules/base.py).
 
 import contextlib
 import importlib

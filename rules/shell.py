@@ -7,7 +7,7 @@ STOPSIGNAL (not in RUN, CMD or ENTRYPOINT, which the shell runs later). dockerfi
 `${V+x}`, `${V:?msg}` and `${V?msg}`.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple field types stay objects (rules/base.py).
 
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple

@@ -7,17 +7,15 @@ the context root: a leading `/` and `..` cannot leave it, and the path is cleane
 copies what is inside it.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple field types stay objects (rules/base.py).
 
 import re
 from collections.abc import Iterable, Iterator
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from rules.dockerignore import go_clean
-
-if TYPE_CHECKING:
-    from rules.model import Instruction
+from rules.model import Instruction
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _GLOB_CHARS = frozenset("*?[")
