@@ -1,29 +1,32 @@
 """The Dockerfile model: instructions, stages, flags, heredocs and variables, 1-based lines.
 
-dockerfile-parse is where parsing starts, but its line structure is wrong on inputs BuildKit
-accepts, so the structure is recomputed here the way BuildKit's parser
-(moby/buildkit frontend/dockerfile/parser) reads a file:
+Parsing starts with dockerfile-parse (`_first_pass`), from the file's bytes. Its line structure
+is wrong on inputs BuildKit accepts, so the structure is then read again the way BuildKit's
+parser (moby/buildkit frontend/dockerfile/parser) reads a file, and every place where the two
+disagree is kept as a `Correction` (shown by `dockerfile-rules parse`):
 
 - heredoc bodies become fake instructions (dockerfile-parse#145);
 - an empty line inside a continuation ends the instruction there (BuildKit keeps joining and
-  warns, moby/moby#24725);
+  warns, moby/moby#24725), and the next line becomes a fake instruction;
 - a BOM makes the first keyword `\\ufeffFROM` (moby/moby#23221);
-- comments inside a continuation are listed before the instruction that contains them;
-- `${V:-x}` and friends are not expanded (dockerfile-parse#122);
-- instruction flags (`--mount=...`) stay raw text in the value.
+- whitespace after the escape character ends the instruction (BuildKit still continues);
+- comments inside a continuation are listed before the instruction that contains them.
 
-What is taken from dockerfile-parse: `parse_dockerfile` runs it on the same bytes as a sanity check
-of the keyword sequence on ordinary files, and its key/value splitter for ENV/LABEL is not used
-because BuildKit's own rules (`parseNameVal`) differ on `ENV key value` with spaces.
+On top of the structure, the model does what dockerfile-parse does not: `${V:-x}` and the other
+expansion forms (dockerfile-parse#122), instruction flags (`--mount=...` stays raw text there),
+exec versus shell form, case-insensitive stage names and what a stage inherits.
 """
 
 # No `from __future__ import annotations`: NamedTuple field types stay objects (rules/base.py).
 
+import io
 import json
 import re
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import NamedTuple
+
+from dockerfile_parse import DockerfileParser
 
 from rules.errors import InputError
 from rules.shell import expand, split_words
@@ -203,6 +206,13 @@ class Comment(NamedTuple):
     text: str  # without the leading '#'
 
 
+class Correction(NamedTuple):
+    """Where dockerfile-parse reads the file differently from BuildKit."""
+
+    line: int
+    message: str
+
+
 class Dockerfile(NamedTuple):
     path: str
     lines: tuple[str, ...]  # the source lines without line endings (BOM removed)
@@ -214,6 +224,7 @@ class Dockerfile(NamedTuple):
     comments: tuple[Comment, ...]
     empty_continuation_lines: tuple[int, ...]
     build_args: Mapping[str, str]
+    corrections: tuple[Correction, ...] = ()
 
     __eq__ = _same
     __ne__ = _not_same
@@ -310,6 +321,7 @@ class Dockerfile(NamedTuple):
             ],
             "comments": [{"line": c.line, "text": c.text} for c in self.comments],
             "empty_continuation_lines": list(self.empty_continuation_lines),
+            "corrections": [{"line": c.line, "message": c.message} for c in self.corrections],
         }
 
 
@@ -581,13 +593,60 @@ def parse_dockerfile(
     lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
     if lines and lines[-1] == "":
         lines.pop()
+    first = _first_pass(data)
     escape, directives, raws, comments, empties = _scan(path, lines)
     if not raws:
         raise InputError(path, "file with no instructions: a Dockerfile needs at least a FROM")
     build_args = dict(build_args or {})
-    return _Builder(path, escape, build_args).build(
+    model = _Builder(path, escape, build_args).build(
         lines, directives, raws, comments, empties, has_bom
     )
+    return model._replace(corrections=tuple(_corrections(first, raws)))
+
+
+def _first_pass(data: bytes) -> list[tuple[str, int, int]]:
+    """dockerfile-parse's reading: (keyword as it reports it, first line, last line), 1-based."""
+    parser = DockerfileParser(fileobj=io.BytesIO(data), env_replace=False)
+    try:
+        structure = parser.structure
+    except Exception:  # its failure is only a difference from BuildKit; ours decides
+        return []
+    return [
+        (e["instruction"], e["startline"] + 1, e["endline"] + 1)
+        for e in structure
+        if e["instruction"] != "COMMENT"
+    ]
+
+
+def _corrections(first: list[tuple[str, int, int]], raws: list["_Raw"]) -> list[Correction]:
+    """Every place where BuildKit's reading (ours) differs from dockerfile-parse's."""
+    ours = {r.line: r for r in raws}
+    out: list[Correction] = []
+    for keyword, start, end in first:
+        raw = ours.get(start)
+        if raw is not None:
+            if keyword != raw.keyword or end != raw.end_line:
+                out.append(
+                    Correction(
+                        start,
+                        f"dockerfile-parse reads {keyword!r} on lines {start}-{end}; BuildKit "
+                        f"reads {raw.keyword} on lines {raw.line}-{raw.end_line}",
+                    )
+                )
+            continue
+        owner = next((r for r in raws if r.line < start <= r.end_line), None)
+        if owner is None:
+            what = "BuildKit reads no instruction there"
+        elif any(h.line <= start <= h.end_line for h in owner.heredocs):
+            what = f"it is the heredoc body of the {owner.keyword} on line {owner.line}"
+        else:
+            what = f"it is part of the {owner.keyword} on line {owner.line}"
+        out.append(Correction(start, f"dockerfile-parse reads a {keyword!r} instruction: {what}"))
+    theirs = {start for _, start, _ in first}
+    for raw in raws:
+        if raw.line not in theirs:
+            out.append(Correction(raw.line, f"dockerfile-parse misses the {raw.keyword}"))
+    return sorted(out)
 
 
 class _Builder:

@@ -18,6 +18,7 @@ from rules.errors import InputError
 from rules.model import DEFAULT_PATH, KEYWORDS, Dockerfile, parse_dockerfile
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dockerfiles"
+CASES = Path(__file__).resolve().parents[2] / "shared" / "cases"
 
 
 def _oracle():
@@ -314,3 +315,42 @@ def test_other_bad_input(data: bytes, fragment: str) -> None:
 def test_only_newline_ends_a_line(odd: str) -> None:
     df = assert_parity(f'FROM a\nLABEL x="a{odd}b"\nUSER 1\n'.encode())
     assert [i.line for i in df.instructions] == [1, 2, 3]
+
+
+# Where dockerfile-parse (the first pass) reads a file differently from BuildKit: the handed
+# cases' "Observed today" notes, kept by the model as corrections.
+DP = "dockerfile-parse reads"
+HEREDOC = "it is the heredoc body of the RUN on line 3"
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        (
+            "heredoc-run",
+            {
+                (3, f"{DP} 'RUN' on lines 3-3; BuildKit reads RUN on lines 3-6"),
+                (4, f"{DP} a 'APK' instruction: {HEREDOC}"),
+                (5, f"{DP} a 'ECHO' instruction: {HEREDOC}"),
+                (6, f"{DP} a 'EOF' instruction: {HEREDOC}"),
+            },
+        ),
+        (
+            "empty-continuation-line",
+            {
+                (2, f"{DP} 'RUN' on lines 2-3; BuildKit reads RUN on lines 2-5"),
+                (4, f"{DP} a 'APT-GET' instruction: it is part of the RUN on line 2"),
+            },
+        ),
+        (
+            "dockerfile-bom",
+            {(1, f"{DP} '\\ufeffFROM' on lines 1-1; BuildKit reads FROM on lines 1-1")},
+        ),
+        ("comments-in-continuation", set()),
+        ("windows-escape-directive", set()),
+    ],
+)
+def test_corrections_of_dockerfile_parse(case: str, expected: set) -> None:
+    data = (CASES / case / "Dockerfile").read_bytes()
+    df = parse_dockerfile(data, "Dockerfile")
+    assert {(c.line, c.message) for c in df.corrections} == expected
