@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_repository_config_lists_the_backend_variants() -> None:
     cfg = config.load(ROOT)
-    assert [v.name for v in cfg.variants] == ["optimized", "baseline"]
+    assert [v.name for v in cfg.variants] == ["optimized", "baseline", "seedlayout"]
     assert (cfg.primary, cfg.baseline, cfg.candidate) == ("optimized", "baseline", "optimized")
     opt = cfg.variant("optimized")
     assert opt.dockerfile == ROOT / "backend/Dockerfile"
