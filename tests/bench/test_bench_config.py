@@ -65,5 +65,7 @@ def test_errors(tmp_path: Path, section: dict, message: str) -> None:
 
 
 def test_unknown_variant_name() -> None:
-    with pytest.raises(BenchError, match="no variant 'nope' \\(have optimized, baseline\\)"):
+    with pytest.raises(
+        BenchError, match="no variant 'nope' \\(have optimized, baseline, seedlayout\\)"
+    ):
         config.load(ROOT).variant("nope")
