@@ -106,6 +106,7 @@ def _variants_table(variants: tuple[VariantMetrics, ...]) -> list[str]:
         "Memory load",
         "req/s",
         "Workers",
+        "Memory/worker",
     ]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for v in variants:
@@ -122,6 +123,10 @@ def _variants_table(variants: tuple[VariantMetrics, ...]) -> list[str]:
             bytes_size(rt.memory_load_bytes) if rt and rt.memory_load_bytes is not None else "–",
             f"{rt.requests_per_second:.0f}" if rt and rt.requests_per_second is not None else "–",
             str(rt.workers) if rt and rt.workers is not None else "–",
+            # RSS of one worker: the figure for the entrypoint's WORKER_MEMORY_MB.
+            bytes_size(rt.worker_memory_bytes)
+            if rt and rt.worker_memory_bytes is not None
+            else "–",
         ]
         rows.append("| " + " | ".join(cells) + " |")
     return rows

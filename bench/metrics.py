@@ -89,6 +89,8 @@ class RuntimeMetrics:
     workers: int | None
     limits: Limits
     memory_limit_bytes: int | None = None  # what `docker stats` shows after the slash
+    # RSS of one worker process (median over the workers, whole MiB): WORKER_MEMORY_MB's figure.
+    worker_memory_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -273,6 +275,7 @@ def _variant(v: VariantMetrics) -> dict[str, Any]:
             "memory_load_bytes": r.memory_load_bytes,
             "requests_per_second": r.requests_per_second,
             "workers": r.workers,
+            "worker_memory_bytes": r.worker_memory_bytes,
             "limits": {"cpus": r.limits.cpus, "memory_bytes": r.limits.memory_bytes},
         }
     return {

@@ -514,6 +514,7 @@ def _measure_variant(
         workers=result.workers,
         limits=limits,
         memory_limit_bytes=result.memory_limit_bytes,
+        worker_memory_bytes=result.worker_memory_bytes,
     )
 
 
@@ -617,7 +618,7 @@ def _claims(
     v = state.config
     with tempfile.TemporaryDirectory(prefix="dockperf-claims-") as tmp:
         setup = claims.Setup.for_variant(
-            v,
+            replace(v, env=(*v.env, *_measured_env(state, ui))),
             opts,
             engine,
             client,
@@ -628,6 +629,23 @@ def _claims(
             backups=backups,
         )
         yield from claims.measure(setup, ui, opts.claims)
+
+
+def _measured_env(state: _State, ui: Ui) -> tuple[tuple[str, str], ...]:
+    """WORKER_MEMORY_MB for the variant's containers after its runtime measurement: one worker's
+    RSS as measured, so the entrypoint's WORKERS=auto sizes from it rather than its assumption.
+
+    A WORKER_MEMORY_MB in the variant's own env wins; an image without our entrypoint ignores it.
+    """
+    per_worker = state.runtime.worker_memory_bytes if state.runtime else None
+    if per_worker is None or any(key == "WORKER_MEMORY_MB" for key, _ in state.config.env):
+        return ()
+    mb = -(-per_worker // metrics.MIB)
+    ui.note(
+        f"{state.config.name}: later containers run with WORKER_MEMORY_MB={mb} (one worker's "
+        "RSS, measured), so WORKERS=auto sizes from it"
+    )
+    return (("WORKER_MEMORY_MB", str(mb)),)
 
 
 def _assemble(

@@ -1,4 +1,5 @@
-"""Run containers and measure them: startup to healthy, memory idle and under load, workers.
+"""Run containers and measure them: startup to healthy, memory idle and under load, workers
+and the resident memory of one worker.
 
 Containers use host networking (there is no bridge), so each one gets a free loopback port through
 HOST/PORT in its environment. Startup is timed from the `docker run` call (create + start) to the
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http.client
+import math
 import os
 import re
 import socket
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from bench import loadgen
 from bench.build import LABEL
 from bench.errors import BenchError, ContainerFailed
-from bench.metrics import Limits
+from bench.metrics import MIB, Limits
 from bench.shell import log
 from bench.units import bytes_size, parse_memory
 
@@ -166,28 +168,52 @@ def sample_memory(container: Container) -> tuple[int, int | None]:
     return memory_usage(stats), memory_limit(stats)
 
 
-def count_workers(top: Mapping[str, Any]) -> int:
-    """Server processes that serve requests, from `docker top`.
+# `docker top` runs ps on the engine's host (the slim images have no ps); RSS is in KiB.
+TOP_PS_ARGS = "-eo pid,ppid,rss,args"
+
+
+def worker_processes(top: Mapping[str, Any]) -> list[list[str]]:
+    """The rows of `docker top` that are server processes serving requests.
 
     The server is the outermost python process; workers are its python children (uvicorn and
     gunicorn fork or spawn them), except multiprocessing's helper processes. A server without
-    children serves by itself: one worker.
+    children serves by itself: it is the one worker.
     """
     titles = [t.upper() for t in top.get("Titles", [])]
     pid_i, ppid_i = titles.index("PID"), titles.index("PPID")
     cmd_i = titles.index("CMD") if "CMD" in titles else len(titles) - 1
-    procs = {row[pid_i]: (row[ppid_i], row[cmd_i]) for row in top.get("Processes", [])}
+    rows = {row[pid_i]: row for row in top.get("Processes", [])}
 
     def is_server(cmd: str) -> bool:
         helper = re.search(r"resource_tracker|semaphore_tracker|forkserver", cmd)
         return bool(re.search(r"python|uvicorn|gunicorn|hypercorn", cmd)) and not helper
 
-    servers = {pid for pid, (_, cmd) in procs.items() if is_server(cmd)}
-    roots = [pid for pid in servers if procs[pid][0] not in servers]
-    if not roots:
-        return 0
-    children = [pid for pid in servers if procs[pid][0] in roots]
-    return len(children) if children else len(roots)
+    servers = {pid for pid, row in rows.items() if is_server(row[cmd_i])}
+    roots = [pid for pid in servers if rows[pid][ppid_i] not in servers]
+    children = [pid for pid in servers if rows[pid][ppid_i] in roots]
+    return [rows[pid] for pid in sorted(children or roots, key=int)]
+
+
+def count_workers(top: Mapping[str, Any]) -> int:
+    """Server processes that serve requests, from `docker top` (see worker_processes)."""
+    return len(worker_processes(top))
+
+
+def worker_memory(top: Mapping[str, Any]) -> int | None:
+    """Resident memory of one worker in bytes: the workers' median RSS, rounded up to a MiB.
+
+    Needs an RSS column (`TOP_PS_ARGS`); None without one or without workers. RSS counts the
+    pages a worker shares with the others (libraries, copy-on-write), so it errs on the high
+    side: the figure sizes WORKERS=auto conservatively.
+    """
+    titles = [t.upper() for t in top.get("Titles", [])]
+    if "RSS" not in titles:
+        return None
+    rss_i = titles.index("RSS")
+    kib = [int(row[rss_i]) for row in worker_processes(top) if row[rss_i].isdigit()]
+    if not kib:
+        return None
+    return math.ceil(statistics.median(kib) / 1024) * MIB
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,6 +294,7 @@ class RuntimeResult:
     memory_limit_bytes: int | None
     requests_per_second: float | None
     workers: int | None
+    worker_memory_bytes: int | None = None  # RSS of one worker (worker_memory)
 
 
 @dataclass(frozen=True)
@@ -316,17 +343,20 @@ def measure(
         on_step(f"load {plan.load_seconds:g} s x{plan.concurrency} on 127.0.0.1:{last.port}")
         peak, result = _under_load(container, last.port, spec.health_path, plan)
         _check_alive(container, "under load")
+        # After the load: the workers have served requests, as a running service's have.
+        per_worker = worker_memory(_top(container))
     except ContainerFailed as exc:
         exc.startups = tuple(startups)
         raise
     remove(client, last.container_id)
     log.info(
-        "%s: rps %.0f (%d ok, %d failed), peak memory %s",
+        "%s: rps %.0f (%d ok, %d failed), peak memory %s, %s per worker",
         spec.name,
         result.requests_per_second,
         result.ok,
         result.failed,
         bytes_size(peak),
+        bytes_size(per_worker) if per_worker is not None else "?",
     )
     return RuntimeResult(
         startups=tuple(startups),
@@ -335,7 +365,20 @@ def measure(
         memory_limit_bytes=limit,
         requests_per_second=result.requests_per_second,
         workers=workers,
+        worker_memory_bytes=per_worker,
     )
+
+
+def _top(container: Container) -> Mapping[str, Any]:
+    """`docker top` with an RSS column; plain `docker top` where the host's ps rejects -o (the
+    workers are still counted, their memory is not)."""
+    import docker as docker_sdk
+
+    try:
+        return container.top(ps_args=TOP_PS_ARGS)
+    except docker_sdk.errors.APIError as exc:
+        log.warning("docker top %s failed (%s); worker memory not measured", TOP_PS_ARGS, exc)
+        return container.top()
 
 
 def _check_alive(container: Container, when: str) -> None:

@@ -37,9 +37,11 @@ fi
 : "${PORT:=8000}"
 : "${WORKERS:=auto}"
 : "${WORKERS_PER_CPU:=1}"
-# 120 MB is the resident size of one worker of this service measured with the optimized image
-# (FastAPI + langgraph + SQLAlchemy imported); bench's memory scenario measures it again and
-# passes its figure here.
+# One worker's resident memory in MiB. 120 is a hand measurement of the optimized image (FastAPI
+# + langgraph + SQLAlchemy imported). bench measures it on every run: `runtime.worker_memory_bytes`
+# of the variant in reports/metrics.json ("Memory/worker" in bench.md) is the median RSS of the
+# worker processes after its load, in whole MiB; set WORKER_MEMORY_MB to it / 1048576 (plus any
+# headroom real traffic needs). bench passes its figure to the containers it starts afterwards.
 : "${WORKER_MEMORY_MB:=120}"
 : "${MEMORY_RESERVE_MB:=40}"
 : "${LOG_LEVEL:=info}"

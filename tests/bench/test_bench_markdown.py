@@ -21,7 +21,7 @@ def test_variant_rows_comparison_duplicates_errors_and_notes() -> None:
     text = render(sample())
     assert (
         "| optimized | 55.0 s (54.0 s–57.0 s, n=3) | 0.20 s | 27.5 s | – | 485MB | 15 | 3.38kB "
-        "| 2.95 s (2.85 s–3.05 s, n=3) | 214.8MiB | 215.8MiB | 314 | 2 |" in text
+        "| 2.95 s (2.85 s–3.05 s, n=3) | 214.8MiB | 215.8MiB | 314 | 2 | 117MiB |" in text
     )
     assert "| baseline (partial) |" in text
     assert "**optimized** vs **baseline**" in text

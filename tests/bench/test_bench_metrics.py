@@ -69,6 +69,7 @@ def variant(
             workers=2,
             limits=Limits(2.0, 512 * MIB, ("cpus 4 clamped to the machine's 2",)),
             memory_limit_bytes=512 * MIB,
+            worker_memory_bytes=117 * MIB,
         ),
         partial=partial,
         errors=("boom",) if partial else (),
@@ -167,6 +168,7 @@ def test_variant_shape() -> None:
     assert v["runtime"]["limits"] == {"cpus": 2.0, "memory_bytes": 536870912}
     assert v["runtime"]["startup"]["median"] == 2.95
     assert (v["runtime"]["workers"], v["runtime"]["requests_per_second"]) == (2, 313.5)
+    assert v["runtime"]["worker_memory_bytes"] == 117 * MIB
     assert (v["partial"], v["errors"]) == (False, [])
     b = to_json(sample())["variants"]["baseline"]
     assert (b["partial"], b["errors"]) == (True, ["boom"])

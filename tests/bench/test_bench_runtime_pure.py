@@ -9,7 +9,15 @@ import pytest
 
 from bench.errors import BenchError
 from bench.metrics import Limits
-from bench.runtime import clamp_limits, compose_limits, count_workers, memory_limit, memory_usage
+from bench.runtime import (
+    clamp_limits,
+    compose_limits,
+    count_workers,
+    memory_limit,
+    memory_usage,
+    worker_memory,
+    worker_processes,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,6 +28,42 @@ def test_uvicorn_with_two_workers_captured_from_docker_top() -> None:
     top = json.loads((FIXTURES / "top_uvicorn_2_workers.json").read_text())
     assert len(top["Processes"]) == 4
     assert count_workers(top) == 2
+
+
+def test_worker_rss_of_the_backend_with_two_workers() -> None:
+    # `docker top <id> -eo pid,ppid,rss,args` of the backend image, WORKERS=2 (engine 20.10):
+    # the supervisor (25900 KiB), the resource tracker (12048 KiB), two spawned workers.
+    top = json.loads((FIXTURES / "top_rss_uvicorn_2_workers.json").read_text())
+    assert top["Titles"] == ["PID", "PPID", "RSS", "COMMAND"]
+    assert [row[0] for row in worker_processes(top)] == ["23955", "23956"]
+    assert count_workers(top) == 2
+    # median of 118432 and 119760 KiB = 119096 KiB = 116.3 MiB, rounded up
+    assert worker_memory(top) == 117 * 1024 * 1024
+
+
+def test_worker_rss_of_the_backend_with_one_worker() -> None:
+    # WORKERS=1: uvicorn serves from its only process, no supervisor.
+    top = json.loads((FIXTURES / "top_rss_uvicorn_1_worker.json").read_text())
+    assert [row[0] for row in worker_processes(top)] == ["24018"]
+    assert worker_memory(top) == 117 * 1024 * 1024  # 119560 KiB = 116.8 MiB
+
+
+def test_worker_memory_needs_an_rss_column_and_a_worker() -> None:
+    plain = json.loads((FIXTURES / "top_uvicorn_2_workers.json").read_text())
+    assert worker_memory(plain) is None
+    nginx = {"Titles": ["PID", "PPID", "RSS", "COMMAND"], "Processes": [["1", "0", "900", "nginx"]]}
+    assert worker_memory(nginx) is None
+    # an odd count: the middle one; exactly 100 MiB stays 100 MiB
+    three = {
+        "Titles": ["PID", "PPID", "RSS", "COMMAND"],
+        "Processes": [
+            ["1", "0", "30000", "python -m gunicorn app:app -w 3"],
+            ["2", "1", "90000", "python -m gunicorn app:app -w 3"],
+            ["3", "1", "102400", "python -m gunicorn app:app -w 3"],
+            ["4", "1", "500000", "python -m gunicorn app:app -w 3"],
+        ],
+    }
+    assert worker_memory(three) == 100 * 1024 * 1024
 
 
 def _top(*rows: tuple[str, str, str]) -> dict:

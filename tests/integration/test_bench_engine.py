@@ -150,6 +150,10 @@ def test_startup_memory_workers_and_load(
     assert len(result.startups) == 3
     assert all(0 < s < 30 for s in result.startups)
     assert result.workers == 2  # the pre-fork parent and its two children
+    # one child's RSS from `docker top -eo pid,ppid,rss,args`, whole MiB, inside the limit
+    per_worker = result.worker_memory_bytes
+    assert per_worker is not None and 0 < per_worker < 64 * 1024 * 1024
+    assert per_worker % (1024 * 1024) == 0
     assert result.memory_limit_bytes == 64 * 1024 * 1024
     assert result.memory_idle_bytes is not None and result.memory_idle_bytes > 1_000_000
     assert result.memory_load_bytes is not None and result.memory_load_bytes >= 1_000_000
@@ -233,6 +237,7 @@ def test_full_run_writes_metrics_and_cleans_up(
     files = [p for p in (project / "svc").rglob("*") if p.is_file()]
     assert v["context"] == {"files": 9, "bytes": sum(p.stat().st_size for p in files)}
     assert v["runtime"]["workers"] == 1
+    assert v["runtime"]["worker_memory_bytes"] > 0  # the single server process
     assert len(v["runtime"]["startup"]["runs"]) == 2
     assert v["runtime"]["limits"] == {"cpus": 1.0, "memory_bytes": 96 * 1024 * 1024}
     assert data["layer_count"] == 8
