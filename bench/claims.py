@@ -24,9 +24,11 @@ How to read a result:
 - `spread` is the worst and the best ratio the repeats allow: min(B)/max(A) to max(B)/min(A)
   for costs. It contains 1 exactly when the ranges of A and B overlap.
 - `verdict`: "confirmed" when the ranges do not overlap and the effect goes the claimed way by at
-  least 5%; "not confirmed" when they do not overlap but the effect is smaller or the opposite;
-  "inconclusive" when they overlap; "not measurable here" (with the reason) when the pair could
-  not be measured on this machine.
+  least 5%; "not confirmed" when they do not overlap but the difference is under 5% either way
+  (no real effect) or the opposite of the claim; "inconclusive" when they overlap; "not
+  measurable here" (with the reason) when the pair could not be measured on this machine. With
+  one run per side (`--quick`) there is no spread to judge by: the verdict then rests on the two
+  numbers alone, and the detail says so.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from bench.errors import BenchError, BuildFailed, ContainerFailed, EngineError
 from bench.metrics import ClaimResult, Limits
 from bench.progress import Step
 from bench.shell import log
-from bench.stats import summarize
+from bench.stats import Summary, summarize
 from bench.units import human_size
 from rules import commands
 from rules.model import Dockerfile, Instruction, Mount, parse_dockerfile, parse_mount
@@ -165,12 +167,12 @@ def judge(
         return Judgement(ratio, (lo, hi), "not confirmed", "no difference at all")
     if lo <= 1.0 <= hi:
         return Judgement(ratio, (lo, hi), "inconclusive", "the ranges of A and B overlap")
+    if 1.0 / (1.0 + MIN_EFFECT) < ratio < 1.0 + MIN_EFFECT:
+        return Judgement(
+            ratio, (lo, hi), "not confirmed", f"a difference under {MIN_EFFECT:.0%}: no real effect"
+        )
     if hi < 1.0:
         return Judgement(ratio, (lo, hi), "not confirmed", "the opposite of the claim")
-    if ratio < 1.0 + MIN_EFFECT:
-        return Judgement(
-            ratio, (lo, hi), "not confirmed", f"an effect under {MIN_EFFECT:.0%}, steady but small"
-        )
     return Judgement(ratio, (lo, hi), "confirmed", "")
 
 
@@ -418,6 +420,11 @@ def step_keys(text: str, instructions: Callable[[Dockerfile], Iterable[Instructi
 
 def steps_seconds(steps: Sequence[Step], keys: set) -> float:
     """Total seconds of the steps named by `keys`; each must have run, not come from cache."""
+    return sum(s.seconds for s in measured_steps(steps, keys))
+
+
+def measured_steps(steps: Sequence[Step], keys: set) -> list[Step]:
+    """The steps named by `keys` (see step_keys); each must have run, not come from cache."""
     runs: dict[str, list[Step]] = {}
     for step in sorted(steps, key=lambda s: s.index):
         if step.instruction.startswith("RUN"):
@@ -430,7 +437,30 @@ def steps_seconds(steps: Sequence[Step], keys: set) -> float:
     cached = [s.instruction for s in found if s.cached]
     if cached:
         raise BenchError(f"the layer cache was not busted for: {cached[0][:80]}")
-    return sum(s.seconds for s in found)
+    return found
+
+
+_SIZE = {"B": 1, "bytes": 1, "kB": 1000, "KB": 1000, "MB": 1000**2, "GB": 1000**3}
+# pip: `Downloading fastapi-0.115.0-py3-none-any.whl (95 kB)`; apt: `Fetched 10.2 MB in 1s`.
+_DOWNLOAD = {
+    "pip": re.compile(r"Downloading \S+ \((\d+(?:\.\d+)?) (B|bytes|kB|KB|MB|GB)\)"),
+    "apt": re.compile(r"Fetched (\d+(?:\.\d+)?) (B|kB|MB|GB) in "),
+}
+
+
+def downloaded(lines: Iterable[str], vertices: Iterable[int], kind: Kind) -> int:
+    """Bytes the installer says it downloaded in these steps' output (BuildKit `#N` lines).
+
+    The evidence that a cache mount worked: with it warm, pip and apt fetch (almost) nothing.
+    """
+    wanted = {f"#{v} " for v in vertices}
+    total = 0.0
+    for line in lines:
+        if line[: line.find(" ") + 1] not in wanted:
+            continue
+        for m in _DOWNLOAD[kind].finditer(line):
+            total += float(m.group(1)) * _SIZE[m.group(2)]
+    return int(total)
 
 
 # --------------------------------------------------------------------------------------------
@@ -560,11 +590,17 @@ def render_markdown(results: Sequence[ClaimResult]) -> list[str]:
     for r in results:
         ratio = f"{r.ratio:.2f}×" if r.ratio is not None else "–"
         spread = f"{r.spread[0]:.2f}–{r.spread[1]:.2f}×" if r.spread else "–"
+        if _single(r.with_feature) and _single(r.without_feature):
+            spread = "– (1 run each)"
         verdict = _VERDICT_ICON.get(r.verdict, r.verdict)
         out.append(f"| {r.claim} | {r.claimed} | {ratio} | {spread} | {verdict} |")
     out.append("")
     out += [f"- **{r.claim}**: {r.detail}" for r in results]
     return out
+
+
+def _single(summary: Summary | None) -> bool:
+    return summary is not None and len(summary.runs) == 1
 
 
 def not_measurable(c: Claim, reason: str) -> ClaimResult:
@@ -683,22 +719,27 @@ def _cache_mount(setup: Setup, text: str, ui: Ui, kind: Kind) -> ClaimResult:
                 exc.log_tail,
             ) from exc
         raise
-    with_runs: list[float] = []
-    without_runs: list[float] = []
+    runs: tuple[list[float], list[float]] = ([], [])
+    fetched: tuple[list[int], list[int]] = ([], [])
     for i in range(setup.build_repeats):
         bust = f"{setup.run_id}-{i}"
-        ui.detail(f"{kind}: with cache mount {i + 1}/{setup.build_repeats}")
-        a = _build(setup, f"{kind}-a", a_text, target=target, bust=bust)
-        with_runs.append(steps_seconds(a.steps, a_keys))
-        ui.detail(f"{kind}: without cache mount {i + 1}/{setup.build_repeats}")
-        b = _build(setup, f"{kind}-b", b_text, target=target, bust=bust)
-        without_runs.append(steps_seconds(b.steps, b_keys))
-    steps = "step" if len(a_keys) == 1 else f"{len(a_keys)} steps"
+        for side, (name, variant, keys) in enumerate(
+            ((f"{kind}-a", a_text, a_keys), (f"{kind}-b", b_text, b_keys))
+        ):
+            ui.detail(f"{kind}: {('with', 'without')[side]} cache mount {i + 1}")
+            lines: list[str] = []
+            built = _build(setup, name, variant, target=target, bust=bust, on_line=lines.append)
+            steps = measured_steps(built.steps, keys)
+            runs[side].append(sum(s.seconds for s in steps))
+            fetched[side].append(downloaded(lines, (s.vertex for s in steps), kind))
+    what = "step" if len(a_keys) == 1 else f"{len(a_keys)} steps"
     how = (
-        f"Time of the {kind} install {steps} from BuildKit's progress, the layer cache busted "
-        f"by a build argument, the cache mount warm (target {target or 'default'})."
+        f"Time of the {kind} install {what} from BuildKit's progress, the layer cache busted "
+        f"by a build argument, the cache mount warmed first (target {target or 'default'}); "
+        f"{kind} reported downloading {_fmt(max(fetched[0]), 'bytes')} with the mount and "
+        f"{_fmt(min(fetched[1]), 'bytes')} without it."
     )
-    return result(c, with_runs, without_runs, how)
+    return result(c, runs[0], runs[1], how)
 
 
 def _indexes(df: Dockerfile, kind: Kind) -> list[int]:

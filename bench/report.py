@@ -249,6 +249,11 @@ def _claims_rows(metrics: dict | None) -> list[dict]:
     return list((metrics or {}).get("claims") or [])
 
 
+def _single_runs(claim: dict) -> bool:
+    """One run per side (`--quick`): there is no spread to show."""
+    return all(len((claim.get(k) or {}).get("runs") or [0, 0]) == 1 for k in ("with", "without"))
+
+
 def summary_markdown(inputs: Inputs, gate_text: str | None) -> str:
     out = ["## dockperf summary", ""]
     for p in inputs.problems:
@@ -277,6 +282,8 @@ def summary_markdown(inputs: Inputs, gate_text: str | None) -> str:
             spread = c.get("spread") or [None, None]
             shown = f"{ratio:.2f}×" if ratio is not None else "—"
             spread_s = f"{spread[0]:.2f}–{spread[1]:.2f}×" if None not in spread else "—"
+            if _single_runs(c):
+                spread_s = "— (1 run each)"
             out.append(f"| {c['claim']} | {shown} | {spread_s} | {c.get('verdict', '—')} |")
         out.append("")
     if gate_text:
@@ -345,12 +352,17 @@ def _claims_html(claims: list[dict]) -> str:
         ratio = c.get("ratio")
         spread = c.get("spread") or [None, None]
         verdict = c.get("verdict", "—")
+        single = _single_runs(c)
         rows.append(
             [
                 c["claim"],
                 c.get("claimed", "—"),
                 f"{ratio:.2f}×" if ratio is not None else "—",
-                f"{spread[0]:.2f}–{spread[1]:.2f}×" if None not in spread else "—",
+                "— (1 run each)"
+                if single
+                else f"{spread[0]:.2f}–{spread[1]:.2f}×"
+                if None not in spread
+                else "—",
                 (verdict, _VERDICT_CSS.get(verdict, "na")),
                 c.get("detail", ""),
             ]

@@ -41,10 +41,11 @@ def test_not_confirmed_when_the_opposite_is_steady() -> None:
     assert j.why == "the opposite of the claim"
 
 
-def test_not_confirmed_when_the_effect_is_steady_but_small() -> None:
-    j = judge(with_feature=[100.0, 100.5], without_feature=[102.0, 102.5])
-    assert j.verdict == "not confirmed"
-    assert j.why == "an effect under 5%, steady but small"
+def test_not_confirmed_when_the_difference_is_steady_but_small() -> None:
+    for a, b in (([100.0, 100.5], [102.0, 102.5]), ([21.5], [20.8])):
+        j = judge(with_feature=a, without_feature=b)
+        assert j.verdict == "not confirmed"
+        assert j.why == "a difference under 5%: no real effect"
 
 
 def test_identical_exact_values_are_no_effect() -> None:
@@ -298,3 +299,29 @@ def test_one_definition_of_targets_for_metrics_and_gate(tmp_path: Path) -> None:
     theirs = {c.metric: c.status for c in gate.evaluate(config, _variant(v))}
     assert ours["image_size_bytes"] == theirs["image_size_bytes"] == "fail"
     assert [t.seed_key for t in config.targets] == [t.metric for t in check_targets(v)]
+
+
+def test_downloads_counted_in_the_measured_steps_only() -> None:
+    lines = [
+        "#12 [deps-core 2/2] RUN pip install -r core.txt\n",
+        "#12 1.20 Downloading fastapi-0.115.0-py3-none-any.whl (95 kB)\n",
+        "#12 1.90 Downloading numpy-2.1.0-cp313-cp313-manylinux.whl (16.3 MB)\n",
+        "#12 2.10 Using cached pydantic-2.9.2-py3-none-any.whl (434 kB)\n",
+        "#13 0.40 Downloading other-1.0.whl (1.0 MB)\n",
+        "#20 3.05 Fetched 3349 kB in 0s (66.0 MB/s)\n",
+    ]
+    assert claims.downloaded(lines, [12], "pip") == 95_000 + 16_300_000
+    assert claims.downloaded(lines, [20], "apt") == 3_349_000
+    assert claims.downloaded(lines, [12], "apt") == 0
+
+
+def test_one_run_each_shows_no_spread() -> None:
+    one = ClaimResult(
+        "apt_cache", "apt cache mount", "s", "apt-get 50 s → 15 s (3.3×)",
+        summarize([2.1]), summarize([2.7]), 2.7 / 2.1, (2.7 / 2.1, 2.7 / 2.1), "confirmed", "d",
+    )  # fmt: skip
+    table = claims.render_markdown([one])
+    assert (
+        "| apt cache mount | apt-get 50 s → 15 s (3.3×) | 1.29× | – (1 run each) | ✅ confirmed |"
+        in table
+    )
