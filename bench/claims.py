@@ -741,7 +741,7 @@ def _cache_mount(setup: Setup, text: str, ui: Ui, kind: Kind) -> ClaimResult:
     )
     measured = result(c, runs[0], runs[1], how)
     with_mount, without_mount = _median(fetched[0]), _median(fetched[1])
-    if without_mount > 0 and with_mount >= 0.9 * without_mount:
+    if not cache_in_use(with_mount, without_mount):
         reason = (
             f"the warm cache mount saved no download ({kind} fetched "
             f"{_fmt(with_mount, 'bytes')} with it, {_fmt(without_mount, 'bytes')} without), so "
@@ -759,6 +759,11 @@ def _cache_mount(setup: Setup, text: str, ui: Ui, kind: Kind) -> ClaimResult:
             detail=f"{NOT_MEASURABLE}: {reason}. {measured.detail}",
         )
     return measured
+
+
+def cache_in_use(with_mount: float, without_mount: float) -> bool:
+    """Did the warm cache mount save downloads? (Under 90% of what was fetched without it.)"""
+    return without_mount == 0 or with_mount < 0.9 * without_mount
 
 
 def _indexes(df: Dockerfile, kind: Kind) -> list[int]:

@@ -325,3 +325,9 @@ def test_one_run_each_shows_no_spread() -> None:
         "| apt cache mount | apt-get 50 s → 15 s (3.3×) | 1.29× | – (1 run each) | ✅ confirmed |"
         in table
     )
+
+
+def test_a_warm_mount_that_saves_no_download_is_not_in_use() -> None:
+    assert claims.cache_in_use(231_000, 13_549_000)  # apt here
+    assert not claims.cache_in_use(76_800_000, 76_800_000)  # pip through a proxy without caching
+    assert claims.cache_in_use(0, 0)  # nothing to download either way: nothing to judge by
