@@ -344,6 +344,20 @@ _RUNNERS: dict[str, frozenset[str]] = {
 }
 
 
+def _skip_options(
+    words: list[Word], i: int, takes_value: frozenset[str], every: bool = False
+) -> int:
+    """Index of the first word after a launcher's options (and a `--` that ends them)."""
+    while i < len(words) and words[i].text.startswith("-"):
+        opt = words[i].text
+        i += 1
+        if opt == "--":
+            break
+        if every or opt in takes_value:
+            i += 1
+    return i
+
+
 def unwrap(cmd: Command) -> Command:
     """The program a launcher line really runs, with its arguments (and env's assignments)."""
     words = list(cmd.words)
@@ -353,15 +367,9 @@ def unwrap(cmd: Command) -> Command:
             break
         name = words[0].text.rsplit("/", 1)[-1]
         if name in _LAUNCHERS:
-            takes_value = _LAUNCHERS[name]
-            i = 1
-            while i < len(words) and words[i].text.startswith("-"):
-                opt = words[i].text
-                i += 1
-                if opt == "--":
-                    break
-                if name == "opentelemetry-instrument" or opt in takes_value:
-                    i += 1
+            # opentelemetry-instrument's options all take a value.
+            every = name == "opentelemetry-instrument"
+            i = _skip_options(words, 1, _LAUNCHERS[name], every)
             if name in ("env", "sudo"):
                 # `sudo VAR=value cmd` passes VAR like `env` does.
                 while i < len(words) and _NAME_ASSIGN.match(words[i].text):
@@ -371,16 +379,7 @@ def unwrap(cmd: Command) -> Command:
         elif name in _USER_LAUNCHERS:
             words = words[2:]
         elif name in _RUNNERS and len(words) > 1 and words[1].text in ("run", "run-program"):
-            takes_value = _RUNNERS[name]
-            i = 2
-            while i < len(words) and words[i].text.startswith("-"):
-                opt = words[i].text
-                i += 1
-                if opt == "--":
-                    break
-                if opt in takes_value:
-                    i += 1
-            words = words[i:]
+            words = words[_skip_options(words, 2, _RUNNERS[name]) :]
         else:
             break
     return cmd._replace(words=tuple(words), assignments=tuple(assignments))
