@@ -7,6 +7,7 @@ from types import TracebackType
 
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 
@@ -45,14 +46,15 @@ class RichUi:
 
     def phase(self, text: str) -> None:
         self._finish()
-        self._task = self._progress.add_task(text, total=None, detail="")
+        self._task = self._progress.add_task(escape(text), total=None, detail="")
 
     def detail(self, text: str) -> None:
         if self._task is not None:
-            self._progress.update(self._task, detail=text)
+            self._progress.update(self._task, detail=escape(text))
 
     def note(self, text: str) -> None:
-        self._progress.console.print(f"[yellow]note:[/] {text}", highlight=False)
+        # Messages quote build output (`[/bin/sh -c ...]`): plain text, never rich markup.
+        self._progress.console.print(f"[yellow]note:[/] {escape(text)}", highlight=False)
 
 
 def setup_logging(verbose: bool, console: Console | None = None) -> None:
