@@ -49,7 +49,8 @@ def lint(session: nox.Session) -> None:
         "reports/lint.json",
         "--output-sarif",
         "reports/lint.sarif",
-        *(session.posargs or ["backend/"]),
+        # `nox -s lint bench -- --quick` hands bench's options to lint too: paths only here.
+        *([a for a in session.posargs if not a.startswith("-")] or ["backend/"]),
     )
 
 
